@@ -1,0 +1,26 @@
+"""Django admin for tasks and their labels."""
+
+from django.contrib import admin
+
+from labeling.models import Task, TaskLabels
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ("id", "project", "media", "state", "labeler", "reviewer", "version", "state_changed_at")
+    list_filter = ("state", "project")
+    search_fields = ("media__original_name", "labeler__username", "reviewer__username", "id")
+    list_select_related = ("project", "media", "labeler", "reviewer")
+    raw_id_fields = ("media",)
+    autocomplete_fields = ["labeler", "reviewer"]
+    readonly_fields = ("version", "created_at", "state_changed_at")
+
+
+@admin.register(TaskLabels)
+class TaskLabelsAdmin(admin.ModelAdmin):
+    list_display = ("task", "geometry_count", "imported_count", "updated_by", "updated_at")
+    list_filter = ("task__project",)
+    search_fields = ("task__media__original_name", "task__id")
+    list_select_related = ("task", "updated_by")
+    raw_id_fields = ("task",)
+    readonly_fields = ("updated_at",)

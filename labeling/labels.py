@@ -1,0 +1,61 @@
+"""Reading and replacing a task's labels as one document, guarded by the task's version."""
+
+from django.db import transaction
+from django.db.models import F
+
+from labeling import document as labels_document
+from labeling.models import Task, TaskLabels
+from projects import config
+
+
+class StaleVersion(Exception):
+    """The task changed since the caller read it; saving now would overwrite someone's work."""
+
+    def __init__(self, current):
+        self.current = current
+        super().__init__(f"The task was changed by someone else (now at version {current}).")
+
+
+class InvalidLabels(ValueError):
+    """The document breaks the configuration; ``errors`` holds (path, message) pairs."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{p}: {m}" for p, m in self.errors))
+
+
+def index_for(project):
+    return config.Index(project.label_configuration.data)
+
+
+def read_labels(task):
+    """Return (document, version) for `task`; an unlabeled task gives an empty document."""
+    row = TaskLabels.objects.filter(task=task).values_list("document", flat=True).first()
+    return (row if row is not None else labels_document.empty()), task.version
+
+
+def save_labels(task, document, version, user=None):
+    """Replace the labels of `task` if it is still at `version`; returns the new version.
+
+    Validation runs first and writes nothing on error (InvalidLabels); a stale version raises
+    StaleVersion. The version check and the write are one transaction.
+    """
+    errors = labels_document.validate(document, index_for(task.project), task.media.width, task.media.height)
+    if errors:
+        raise InvalidLabels(errors)
+    geometry_count, imported_count = labels_document.summarize(document)
+    with transaction.atomic():
+        if not Task.objects.filter(pk=task.pk, version=version).update(version=F("version") + 1):
+            raise StaleVersion(Task.objects.values_list("version", flat=True).get(pk=task.pk))
+        TaskLabels.objects.update_or_create(
+            task=task,
+            defaults={
+                "document": document,
+                "geometry_count": geometry_count,
+                "imported_count": imported_count,
+                "updated_by": user,
+            },
+        )
+        task.project.bump_revision()
+    task.version = version + 1
+    return task.version

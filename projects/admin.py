@@ -1,0 +1,52 @@
+"""Django admin for projects, members, label configurations, datasets and media."""
+
+from django.contrib import admin
+
+from projects.models import Dataset, LabelConfiguration, Media, Project, ProjectMember
+
+
+class ProjectMemberInline(admin.TabularInline):
+    model = ProjectMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ("name", "short_description", "created_by", "created_at", "revision")
+    search_fields = ("name", "short_description", "description")
+    list_filter = ("created_at",)
+    filter_horizontal = ("datasets",)
+    inlines = [ProjectMemberInline]
+    readonly_fields = ("revision",)
+
+
+@admin.register(ProjectMember)
+class ProjectMemberAdmin(admin.ModelAdmin):
+    list_display = ("project", "user", "role")
+    list_filter = ("role", "project")
+    search_fields = ("project__name", "user__username")
+    autocomplete_fields = ["user", "project"]
+
+
+@admin.register(LabelConfiguration)
+class LabelConfigurationAdmin(admin.ModelAdmin):
+    list_display = ("project", "revision", "updated_at")
+    search_fields = ("project__name",)
+    readonly_fields = ("revision", "updated_at")
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ("name", "short_description", "created_by", "created_at")
+    search_fields = ("name", "short_description")
+    list_filter = ("created_at",)
+
+
+@admin.register(Media)
+class MediaAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "dataset", "width", "height", "mime_type", "size", "created_at")
+    list_filter = ("mime_type", "dataset")
+    search_fields = ("original_name", "sha256", "id")
+    readonly_fields = ("id", "width", "height", "mime_type", "sha256", "size", "created_at")
+    list_select_related = ("dataset",)

@@ -1,0 +1,79 @@
+"""Forms of the project pages; configuration text is checked by projects.config."""
+
+from django import forms
+
+from labelyard import jsonio
+from projects import config
+from projects.models import Dataset, Project
+
+
+def parse_configuration_text(text):
+    """Parse the JSON text of a configuration; raise ValidationError listing every problem."""
+    try:
+        data = jsonio.loads(text or '{"entries": []}')
+    except jsonio.JSONDecodeError as error:
+        raise forms.ValidationError(f"This is not valid JSON: {error}") from error
+    try:
+        config.parse(data)
+    except config.ConfigurationError as error:
+        raise forms.ValidationError(error.errors) from error
+    return data
+
+
+class ProjectForm(forms.ModelForm):
+    configuration = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10, "class": "code"}),
+        required=False,
+        help_text="Optional: Labelyard configuration JSON or a DataGym label-config upload body.",
+    )
+
+    class Meta:
+        model = Project
+        fields = ["name", "short_description", "description"]
+
+    def clean_configuration(self):
+        return parse_configuration_text(self.cleaned_data["configuration"])
+
+
+class ConfigurationForm(forms.Form):
+    configuration = forms.CharField(widget=forms.Textarea(attrs={"rows": 24, "class": "code"}))
+
+    def clean_configuration(self):
+        return parse_configuration_text(self.cleaned_data["configuration"])
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        files = [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+        if not files:
+            raise forms.ValidationError("Choose at least one image.")
+        return files
+
+
+class UploadImagesForm(forms.Form):
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), required=False, empty_label="New dataset")
+    new_dataset_name = forms.CharField(max_length=128, required=False)
+    images = MultipleFileField()
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = project.datasets.all()
+
+    def clean(self):
+        cleaned = super().clean()
+        name = (cleaned.get("new_dataset_name") or "").strip()
+        if not cleaned.get("dataset"):
+            if not name:
+                self.add_error("new_dataset_name", "Name the new dataset or choose an existing one.")
+            elif Dataset.objects.filter(name=name).exists():
+                self.add_error("new_dataset_name", f"A dataset named `{name}` already exists.")
+        return cleaned

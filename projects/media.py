@@ -1,0 +1,133 @@
+"""Adding images to datasets: check a file really is a safe image, read its facts, store it."""
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.db import transaction
+from PIL import Image, UnidentifiedImageError
+
+from projects.models import Media
+
+# Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
+# trusted from the client, so a file that lies about its type is caught.
+FORMATS = {
+    "JPEG": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "GIF": ("image/gif", ".gif"),
+    "BMP": ("image/bmp", ".bmp"),
+    "TIFF": ("image/tiff", ".tif"),
+    "WEBP": ("image/webp", ".webp"),
+}
+THUMBNAIL_SIZE = (256, 256)
+
+
+class ImageRejected(ValueError):
+    """An upload is not an image Labelyard can take; the message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    width: int
+    height: int
+    mime_type: str
+    extension: str
+    sha256: str
+    size: int
+
+
+def clean_name(name):
+    """Return the file name to keep, or raise ImageRejected for empty or path-like names."""
+    name = (name or "").strip()
+    if not name:
+        raise ImageRejected("The file has no name.")
+    if "/" in name or "\\" in name or name in {".", ".."}:
+        raise ImageRejected(f"`{name}`: file names cannot contain path separators.")
+    if any(ord(c) < 32 for c in name):
+        raise ImageRejected("File names cannot contain control characters.")
+    if len(name) > 255:
+        raise ImageRejected("File names can be at most 255 characters long.")
+    return name
+
+
+def inspect_image(fileobj, name="file"):
+    """Read an image's facts; raise ImageRejected for empty, truncated, bomb or non-image files."""
+    digest = hashlib.sha256()
+    size = 0
+    fileobj.seek(0)
+    for chunk in iter(lambda: fileobj.read(1 << 20), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    if size == 0:
+        raise ImageRejected(f"`{name}` is empty.")
+    if size > settings.LABELYARD_MAX_UPLOAD_BYTES:
+        raise ImageRejected(f"`{name}` is larger than {settings.LABELYARD_MAX_UPLOAD_BYTES} bytes.")
+    fileobj.seek(0)
+    max_pixels = settings.LABELYARD_MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = max_pixels
+            with Image.open(fileobj) as image:
+                if image.format not in FORMATS:
+                    raise ImageRejected(f"`{name}` is a {image.format} image; use JPEG, PNG, GIF, BMP, TIFF or WebP.")
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise ImageRejected(f"`{name}` has more than {max_pixels} pixels.")
+                image.load()
+                mime_type, extension = FORMATS[image.format]
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageRejected(f"`{name}` has too many pixels to be safe to open ({error}).") from error
+    except UnidentifiedImageError as error:
+        raise ImageRejected(f"`{name}` is not an image.") from error
+    except (OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, ImageRejected):
+            raise
+        raise ImageRejected(f"`{name}` is damaged or truncated ({error}).") from error
+    finally:
+        fileobj.seek(0)
+    return ImageFacts(width, height, mime_type, extension, digest.hexdigest(), size)
+
+
+def add_image(dataset, fileobj, name):
+    """Store one uploaded image in `dataset` and return its Media; nothing is kept on error."""
+    name = clean_name(name)
+    facts = inspect_image(fileobj, name)
+    if Media.objects.filter(dataset=dataset, original_name=name).exists():
+        raise ImageRejected(f"`{name}` is already in dataset {dataset.name}.")
+    media = Media(
+        dataset=dataset,
+        original_name=name,
+        width=facts.width,
+        height=facts.height,
+        mime_type=facts.mime_type,
+        sha256=facts.sha256,
+        size=facts.size,
+    )
+    media.file.save(f"image{facts.extension}", File(fileobj), save=False)
+    try:
+        with transaction.atomic():
+            media.save()
+    except Exception:
+        media.file.delete(save=False)
+        raise
+    from projects import tasks  # imported here: tasks imports this module
+
+    tasks.make_thumbnail.delay_on_commit(str(media.pk))
+    return media
+
+
+def make_thumbnail(media_id):
+    """Write a small JPEG preview of an image; does nothing if it exists or the media is gone."""
+    media = Media.objects.filter(pk=media_id, thumbnail="").exclude(file="").first()
+    if media is None:
+        return
+    with media.file.open("rb") as source, Image.open(source) as image:
+        image.thumbnail(THUMBNAIL_SIZE)
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=80)
+    media.thumbnail.save(f"{media.pk}.jpg", ContentFile(out.getvalue()), save=False)
+    Media.objects.filter(pk=media.pk).update(thumbnail=media.thumbnail.name)

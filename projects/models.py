@@ -1,0 +1,113 @@
+"""Projects, their members and label configuration, and the datasets of images they label."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F
+from django.urls import reverse
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=128, unique=True)
+    short_description = models.CharField(max_length=256, blank=True)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="created_projects"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every change that can alter an export (labels, states, configuration, media), so an
+    # export of an unchanged project can reuse the last file.
+    revision = models.PositiveBigIntegerField(default=0)
+    datasets = models.ManyToManyField("Dataset", blank=True, related_name="projects")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ProjectMember", related_name="member_projects", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("projects:detail", args=[self.pk])
+
+    def bump_revision(self):
+        """Mark the project's exportable content as changed (one row update, no read)."""
+        Project.objects.filter(pk=self.pk).update(revision=F("revision") + 1)
+
+
+class ProjectMember(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        REVIEWER = "reviewer", "Reviewer"
+        LABELER = "labeler", "Labeler"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.LABELER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="unique_project_member")]
+
+    def __str__(self):
+        return f"{self.user} ({self.role}) in {self.project}"
+
+
+class LabelConfiguration(models.Model):
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="label_configuration")
+    # The normalised tree produced by projects.config.parse(): {"entries": [...]}.
+    data = models.JSONField(default=dict)
+    revision = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Label configuration of {self.project}"
+
+    @property
+    def entries(self):
+        return self.data.get("entries", [])
+
+
+class Dataset(models.Model):
+    name = models.CharField(max_length=128, unique=True)
+    short_description = models.CharField(max_length=256, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="created_datasets"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+def media_upload_to(instance, filename):
+    """Stored names never contain the user's file name, so names cannot traverse paths."""
+    return f"datasets/{instance.dataset_id}/{instance.pk}{filename[filename.rfind('.') :]}"
+
+
+class Media(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="media")
+    file = models.FileField(upload_to=media_upload_to, max_length=255, blank=True)
+    source_url = models.URLField(max_length=2000, blank=True)
+    original_name = models.CharField(max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    mime_type = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(default=0)
+    thumbnail = models.FileField(upload_to="thumbnails/", max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["original_name"]
+        verbose_name_plural = "media"
+        constraints = [models.UniqueConstraint(fields=["dataset", "original_name"], name="unique_media_name")]
+
+    def __str__(self):
+        return self.original_name

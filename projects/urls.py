@@ -1,0 +1,16 @@
+"""URLs of the project pages."""
+
+from django.urls import path
+
+from projects import views
+
+app_name = "projects"
+urlpatterns = [
+    path("", views.project_list, name="list"),
+    path("projects/new", views.project_create, name="create"),
+    path("projects/<int:pk>/", views.project_detail, name="detail"),
+    path("projects/<int:pk>/images", views.upload_images, name="upload_images"),
+    path("projects/<int:pk>/configuration", views.edit_configuration, name="configuration"),
+    path("media/<uuid:media_id>/file", views.media_file, name="media_file"),
+    path("media/<uuid:media_id>/thumbnail", views.media_thumbnail, name="media_thumbnail"),
+]

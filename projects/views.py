@@ -1,0 +1,135 @@
+"""Server-rendered project pages: list, create, home, image upload, configuration editor."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from labeling.states import State
+from labelyard import jsonio
+from projects import access, config
+from projects.configuring import save_configuration
+from projects.creation import ProjectRejected, create_project
+from projects.datasets import attach_dataset
+from projects.forms import ConfigurationForm, ProjectForm, UploadImagesForm
+from projects.media import ImageRejected, add_image
+from projects.models import Dataset, Media
+
+Role = access.Role
+
+
+@login_required
+def project_list(request):
+    projects = access.visible_projects(request.user).annotate(task_count=Count("tasks"))
+    return render(request, "projects/project_list.html", {"projects": projects})
+
+
+@login_required
+def project_create(request):
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = create_project(
+                form.cleaned_data["name"],
+                form.cleaned_data["configuration"],
+                owner=request.user,
+                short_description=form.cleaned_data["short_description"],
+                description=form.cleaned_data["description"],
+            )
+        except ProjectRejected as error:
+            for message in error.errors:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"Project {project.name} created.")
+            return redirect(project)
+    return render(request, "projects/project_form.html", {"form": form})
+
+
+@login_required
+def project_detail(request, pk):
+    project = access.get_project(request.user, pk)
+    counts = dict(project.tasks.values_list("state").annotate(n=Count("id")))
+    states = [(state.label, counts.get(state.value, 0)) for state in State]
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "states": states,
+            "task_total": sum(counts.values()),
+            "datasets": project.datasets.annotate(media_count=Count("media")),
+            "is_admin": project.user_role == Role.ADMIN,
+        },
+    )
+
+
+@login_required
+def upload_images(request, pk):
+    project = access.get_project(request.user, pk, roles={Role.ADMIN})
+    form = UploadImagesForm(request.POST or None, request.FILES or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        added, rejected = _store_uploads(project, form.cleaned_data, request.user)
+        if added:
+            messages.success(request, f"Added {added} image(s).")
+        for message in rejected:
+            messages.error(request, message)
+        if not rejected:
+            return redirect(project)
+    return render(request, "projects/upload_images.html", {"project": project, "form": form})
+
+
+def _store_uploads(project, data, user):
+    """Add each valid image; a rejected file is reported and does not stop the others."""
+    with transaction.atomic():
+        dataset = data["dataset"] or Dataset.objects.create(name=data["new_dataset_name"].strip(), created_by=user)
+        added, rejected = 0, []
+        for upload in data["images"]:
+            try:
+                add_image(dataset, upload, upload.name)
+                added += 1
+            except ImageRejected as error:
+                rejected.append(str(error))
+        attach_dataset(project, dataset)
+    return added, rejected
+
+
+@login_required
+def edit_configuration(request, pk):
+    project = access.get_project(request.user, pk, roles={Role.ADMIN})
+    current = jsonio.dumps_text(project.label_configuration.data, indent=True)
+    form = ConfigurationForm(request.POST or None, initial={"configuration": current})
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_configuration(project, form.cleaned_data["configuration"])
+        except config.ConfigurationError as error:
+            form.add_error("configuration", error.errors)
+        else:
+            messages.success(request, "Label configuration saved.")
+            return redirect(project)
+    return render(request, "projects/configuration_form.html", {"project": project, "form": form})
+
+
+def _visible_media(request, media_id):
+    media = get_object_or_404(Media.objects.select_related("dataset"), pk=media_id)
+    if not access.visible_projects(request.user).filter(datasets=media.dataset_id).exists():
+        raise Http404("No such image.")
+    return media
+
+
+@login_required
+def media_file(request, media_id):
+    media = _visible_media(request, media_id)
+    if not media.file:
+        raise Http404("This image has no stored file.")
+    return FileResponse(media.file.open("rb"), content_type=media.mime_type)
+
+
+@login_required
+def media_thumbnail(request, media_id):
+    media = _visible_media(request, media_id)
+    field = media.thumbnail or media.file
+    if not field:
+        raise Http404("This image has no stored file.")
+    return FileResponse(field.open("rb"), content_type="image/jpeg" if media.thumbnail else media.mime_type)
