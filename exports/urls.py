@@ -1,0 +1,4 @@
+"""URLs of the export pages and endpoints."""
+
+app_name = "exports"
+urlpatterns = []

@@ -1,0 +1,4 @@
+"""URLs of the labeling pages and endpoints (queue, workspace, review, import)."""
+
+app_name = "labeling"
+urlpatterns = []
