@@ -127,7 +127,7 @@ def _from_datagym(entry):
         result["required"] = entry.get("required", False)
     if isinstance(entry.get("options"), dict):
         result["options"] = [{"key": k, "name": v} for k, v in entry["options"].items()]
-    elif "options" in entry:
+    elif entry.get("options") is not None:
         result["options"] = entry["options"]
     return result
 
@@ -222,7 +222,7 @@ class _Validator:
         elif depth > 2:
             self.fail(path, "nested geometries may only sit directly under a root geometry")
         elif kind not in NESTABLE_GEOMETRY_KINDS:
-            self.fail(path, f"a {kind} cannot be nested; nest point, line, polygon or rectangle")
+            self.fail(path, f"{kind} classes cannot be nested; nest point, line, polygon or rectangle")
 
     def geometry_fields(self, raw, result, path):
         for name in ("required", "options", "max_length"):
@@ -274,7 +274,7 @@ class _Validator:
 
     def options(self, options, path, kind):
         if not isinstance(options, list) or not options:
-            self.fail(path, f"a {kind} question needs at least one option")
+            self.fail(path, f"{kind} questions need at least one option")
             return []
         seen = set()
         result = []

@@ -28,8 +28,8 @@ def unavailable(reason):
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path_factory):
-    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
 
 
