@@ -1,0 +1,70 @@
+"""Labeler pages: "Start labeling" hands out the next task, and the workspace page draws and edits it.
+
+The page is a Django template plus ES modules in static/labeling/; everything the script needs
+(configuration, image, API addresses) is passed once as JSON in the page.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from labeling import queue
+from projects import access
+
+Role = access.Role
+
+
+def _excluded(request):
+    after = request.GET.get("after", "")
+    return int(after) if after.isdigit() else None
+
+
+@login_required
+def start_labeling(request, pk):
+    """Send the labeler to their next task, or say that the queue is empty."""
+    project = access.get_project(request.user, pk, roles={Role.ADMIN, Role.LABELER})
+    task = queue.next_task(project, request.user, exclude=_excluded(request))
+    if task is None:
+        return render(request, "labeling/queue_empty.html", {"project": project})
+    return redirect("labeling:workspace", task.pk)
+
+
+def page_data(task, user, mode):
+    """What the workspace script needs, as one JSON-ready dict."""
+    project = task.project
+    return {
+        "task": task.pk,
+        "mode": mode,
+        "state": task.state,
+        "labeler": task.labeler.username if task.labeler else "",
+        "reviewComment": task.review_comment,
+        "configuration": project.label_configuration.data,
+        "image": {
+            "url": reverse("projects:media_file", args=[task.media_id]),
+            "width": task.media.width,
+            "height": task.media.height,
+            "name": task.media.original_name,
+        },
+        "urls": {
+            "labels": reverse("labeling:api_labels", args=[task.pk]),
+            "skip": reverse("labeling:api_skip", args=[task.pk]),
+            "complete": reverse("labeling:api_complete", args=[task.pk]),
+            "accept": reverse("labeling:api_accept", args=[task.pk]),
+            "reject": reverse("labeling:api_reject", args=[task.pk]),
+            "next": reverse("labeling:queue", args=[project.pk]) + f"?after={task.pk}",
+            "nextReview": reverse("labeling:review_queue", args=[project.pk]) + f"?after={task.pk}",
+            "project": project.get_absolute_url(),
+        },
+    }
+
+
+@login_required
+def workspace(request, task_id):
+    """The labeling workspace; read-only for members who may not edit this task."""
+    task = queue.open_task(request.user, task_id)
+    mode = "label" if queue.can_edit(task, request.user) else "view"
+    return render(
+        request,
+        "labeling/workspace.html",
+        {"task": task, "project": task.project, "mode": mode, "data": page_data(task, request.user, mode)},
+    )
