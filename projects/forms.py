@@ -37,6 +37,7 @@ class ProjectForm(forms.ModelForm):
 
 class ConfigurationForm(forms.Form):
     configuration = forms.CharField(widget=forms.Textarea(attrs={"rows": 24, "class": "code"}))
+    confirm = forms.BooleanField(required=False, label="Yes, delete the labels this change removes")
 
     def clean_configuration(self):
         return parse_configuration_text(self.cleaned_data["configuration"])

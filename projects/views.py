@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from labeling.states import State
 from labelyard import jsonio
 from projects import access, config
-from projects.configuring import save_configuration
+from projects.configuring import ConfirmationNeeded, save_configuration
 from projects.creation import ProjectRejected, create_project
 from projects.datasets import attach_dataset
 from projects.forms import ConfigurationForm, ProjectForm, UploadImagesForm
@@ -100,15 +100,19 @@ def edit_configuration(request, pk):
     project = access.get_project(request.user, pk, roles={Role.ADMIN})
     current = jsonio.dumps_text(project.label_configuration.data, indent=True)
     form = ConfigurationForm(request.POST or None, initial={"configuration": current})
+    pending = None
     if request.method == "POST" and form.is_valid():
         try:
-            save_configuration(project, form.cleaned_data["configuration"])
+            saved = save_configuration(project, form.cleaned_data["configuration"], form.cleaned_data["confirm"])
         except config.ConfigurationError as error:
             form.add_error("configuration", error.errors)
+        except ConfirmationNeeded as needed:
+            pending = needed.plan.summary()
         else:
-            messages.success(request, "Label configuration saved.")
+            messages.success(request, f"Label configuration saved. {saved.change_summary}")
             return redirect(project)
-    return render(request, "projects/configuration_form.html", {"project": project, "form": form})
+    context = {"project": project, "form": form, "pending": pending}
+    return render(request, "projects/configuration_form.html", context)
 
 
 def _visible_media(request, media_id):
