@@ -1,0 +1,122 @@
+"""Mask rendering (exports/masks.py) against shapely: pixel-centre rule, holes, unions, PNG output."""
+
+import io
+
+import numpy as np
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from shapely.geometry import Polygon
+
+from exports import masks
+
+WIDTH, HEIGHT = 320, 240
+
+
+def centres_inside(geometry, width=WIDTH, height=HEIGHT):
+    """Exact reference: shapely's containment test on every pixel centre."""
+    ys, xs = np.mgrid[0:height, 0:width]
+    return shapely.contains_xy(geometry, xs.ravel() + 0.5, ys.ravel() + 0.5).reshape(height, width)
+
+
+def star(cx, cy, radius, points, seed):
+    rng = np.random.default_rng(seed)
+    step = 2 * np.pi / points
+    angles = np.arange(points) * step + rng.uniform(0, 0.9 * step, points)
+    radii = radius * rng.uniform(0.5, 1.0, points)
+    return np.c_[cx + radii * np.cos(angles), cy + radii * np.sin(angles)].tolist()
+
+
+class TestRender:
+    @settings(max_examples=40, deadline=None)
+    @given(
+        st.floats(60, 260),
+        st.floats(60, 180),
+        st.floats(10, 55),
+        st.integers(3, 200),
+        st.integers(0, 2**32 - 1),
+    )
+    def test_area_within_one_pixel_of_perimeter(self, cx, cy, radius, points, seed):
+        """A polygon's pixel count is within one pixel per unit of perimeter of its shapely area."""
+        ring = star(cx, cy, radius, points, seed)
+        polygon = Polygon(ring)
+        count = int((masks.render(WIDTH, HEIGHT, [[ring]]) == 255).sum())
+        assert abs(count - polygon.area) <= polygon.length
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.integers(0, 2**32 - 1))
+    def test_pixel_centre_rule_is_exact(self, seed):
+        """Every pixel is inside exactly when its centre is, for overlapping objects with holes."""
+        rng = np.random.default_rng(seed)
+        objects = []
+        for _ in range(6):
+            cx, cy, r = rng.uniform(40, 280), rng.uniform(40, 200), rng.uniform(15, 60)
+            holed = rng.random() < 0.5
+            # With at least 8 outline points the outline stays beyond 0.35 r, so the hole lies inside it.
+            rings = [star(cx, cy, r, int(rng.integers(8 if holed else 3, 60)), int(rng.integers(2**32)))]
+            if holed:
+                rings.append(star(cx, cy, r * 0.3, int(rng.integers(3, 20)), int(rng.integers(2**32))))
+            objects.append(rings)
+        union = shapely.union_all([Polygon(rings[0], rings[1:]) for rings in objects])
+        assert np.array_equal(masks.render(WIDTH, HEIGHT, objects) == 255, centres_inside(union))
+
+    def test_integer_square_covers_its_pixels(self):
+        """A square on pixel edges covers exactly the pixels inside it, no boundary pixels."""
+        mask = masks.render(10, 10, [[[[2, 3], [6, 3], [6, 8], [2, 8]]]])
+        assert (mask == 255).sum() == 20
+        assert mask[3:8, 2:6].all() and not mask[2, 2] and not mask[3, 6]
+
+    def test_holes_are_cut(self):
+        """A hole leaves its pixels at 0."""
+        outline = [[20, 20], [200, 20], [200, 200], [20, 200]]
+        hole = [[80, 80], [120, 80], [120, 120], [80, 120]]
+        mask = masks.render(WIDTH, HEIGHT, [[outline, hole]])
+        assert mask[100, 100] == 0 and mask[50, 50] == 255
+        assert (mask == 255).sum() == 180 * 180 - 40 * 40
+
+    def test_overlapping_objects_are_united(self):
+        """Two overlapping objects of a class give their union, the overlap included."""
+        a = [[10, 10], [110, 10], [110, 110], [10, 110]]
+        b = [[60, 60], [160, 60], [160, 160], [60, 160]]
+        mask = masks.render(WIDTH, HEIGHT, [[a], [b[::-1]]])
+        assert mask[80, 80] == 255
+        assert (mask == 255).sum() == 2 * 100 * 100 - 50 * 50
+
+    def test_a_hole_cuts_only_its_own_object(self):
+        """Another object covering a hole keeps the hole's pixels painted."""
+        donut = [[[10, 10], [200, 10], [200, 200], [10, 200]], [[50, 50], [150, 50], [150, 150], [50, 150]]]
+        patch = [[[90, 90], [110, 90], [110, 110], [90, 110]]]
+        mask = masks.render(WIDTH, HEIGHT, [donut, patch])
+        assert mask[100, 100] == 255 and mask[60, 60] == 0
+
+    def test_overlapping_holes_and_self_intersections_are_exact(self):
+        """Objects the running sum cannot describe (overlapping holes, a bow tie) are painted exactly."""
+        outline = [[10, 10], [210, 10], [210, 210], [10, 210]]
+        holes = [[[40, 40], [120, 40], [120, 120], [40, 120]], [[80, 80], [160, 80], [160, 160], [80, 160]]]
+        # Off the pixel grid, so no pixel centre lies exactly on an edge.
+        bow_tie = [[230, 20.3], [310, 100.3], [310, 20.3], [230, 100.3]]
+        mask = masks.render(WIDTH, HEIGHT, [[outline, *holes], [bow_tie]])
+        expected = centres_inside(Polygon(outline).difference(shapely.union_all([Polygon(h) for h in holes])))
+        expected |= centres_inside(shapely.make_valid(Polygon(bow_tie)))
+        assert np.array_equal(mask == 255, expected)
+
+    def test_no_segmentation_gives_an_all_zero_mask(self):
+        """An image without objects of the class has an all-zero, image-sized mask."""
+        mask = masks.render(1920, 1080, [])
+        assert mask.shape == (1080, 1920) and mask.dtype == np.uint8 and not mask.any()
+
+    def test_objects_outside_the_image_are_clipped(self):
+        """Coordinates beyond the image edge paint only the pixels inside the image."""
+        mask = masks.render(10, 10, [[[[-5, -5], [5, -5], [5, 5], [-5, 5]]]])
+        assert (mask == 255).sum() == 25
+
+
+class TestPng:
+    def test_png_is_single_channel_8_bit(self):
+        """The PNG decodes to the same 0/255 single-channel array."""
+        ring = [[20, 20], [200, 30], [150, 220]]
+        data = masks.mask_png(WIDTH, HEIGHT, [[ring]])
+        image = Image.open(io.BytesIO(data))
+        assert image.mode == "L" and image.size == (WIDTH, HEIGHT)
+        assert np.array_equal(np.array(image), masks.render(WIDTH, HEIGHT, [[ring]]))
