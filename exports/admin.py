@@ -1,0 +1,14 @@
+"""Admin declarations for export jobs."""
+
+from django.contrib import admin
+
+from exports.models import ExportJob
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "project", "state", "progress", "size", "created_by", "created_at", "finished_at")
+    list_filter = ("state",)
+    search_fields = ("project__name",)
+    raw_id_fields = ("project", "created_by")
+    readonly_fields = ("heartbeat", "attempts", "chunks_total", "chunks_done")

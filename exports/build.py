@@ -1,0 +1,384 @@
+"""Export jobs from start to finish: create or reuse, claim, snapshot, write, render masks, finish.
+
+Every step that a Celery task runs is idempotent by claim (style guide 5.5): a conditional update
+takes the job, output goes to a temporary name and is renamed into place, and one conditional update
+marks the job done. A job's files live in MEDIA_ROOT/exports/<project>/<job>/; the row points at a
+file only once the file is complete, so a killed worker never leaves a download link to half a file.
+"""
+
+import logging
+import os
+import shutil
+import tempfile
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from exports import masks, snapshot
+from exports.formats import datagym
+from exports.models import ExportChunk, ExportJob
+from labeling.models import Task, TaskLabels
+from labeling.states import DONE_STATES, State
+from projects.config import KEY_PATTERN
+from projects.models import Project
+
+logger = logging.getLogger(__name__)
+
+JobState = ExportJob.State
+MAX_ATTEMPTS = 3
+CHUNK_SIZE = 50  # tasks per mask task: about a second of rendering at 1080p
+JSON_SHARE = 20  # percent of the progress bar for the snapshot and JSON when masks follow
+PROGRESS_EVERY = 1000
+
+
+def stale_after():
+    """How long a running job may go without a heartbeat before another run may take it over."""
+    return timedelta(seconds=getattr(settings, "LABELYARD_EXPORT_STALE_SECONDS", 300))
+
+
+def normalise_options(states=None, masks=False):
+    """Options in one canonical form, so equal choices are equal JSON (the reuse key)."""
+    chosen = sorted({State(s).value for s in (states or DONE_STATES)})
+    return {"states": chosen, "masks": bool(masks)}
+
+
+def job_dir(job):
+    return Path("exports") / str(job.project_id) / str(job.pk)
+
+
+def media_path(name):
+    return Path(settings.MEDIA_ROOT) / name
+
+
+def mask_name(job, media_id, key):
+    return job_dir(job) / "masks" / str(media_id) / f"{key}.png"
+
+
+def start_export(project, user, options, base_url):
+    """Return (job, created): a matching job if the project is unchanged, else a new queued one.
+
+    A queued, running or done job with the same revision and options is returned as it is (a
+    running job whose worker died is sent off again); otherwise a new job is queued on commit.
+    """
+    revision = Project.objects.values_list("revision", flat=True).get(pk=project.pk)
+    existing = (
+        ExportJob.objects.filter(project=project, revision=revision, options=options, base_url=base_url)
+        .exclude(state=JobState.FAILED)
+        .first()
+    )
+    if existing is not None:
+        if existing.state == JobState.RUNNING and _is_stale(existing):
+            _dispatch_build(existing.pk)
+        return existing, False
+    job = ExportJob.objects.create(
+        project=project, created_by=user, options=options, base_url=base_url, revision=revision
+    )
+    _dispatch_build(job.pk)
+    return job, True
+
+
+def has_labels(project):
+    """True when any task of the project has a labels document: what makes an export worth starting."""
+    return TaskLabels.objects.filter(task__project=project).exists()
+
+
+def _dispatch_build(job_id):
+    from exports import tasks  # imported here: tasks imports this module lazily too
+
+    tasks.build_export.delay_on_commit(job_id)
+
+
+def _is_stale(job):
+    return job.heartbeat is None or job.heartbeat < timezone.now() - stale_after()
+
+
+def claim(job_id):
+    """Take the job for this run; None when another run holds it or it is finished.
+
+    A running job is taken over only when its heartbeat is stale (its worker died); after
+    MAX_ATTEMPTS claims such a job fails instead of looping.
+    """
+    now = timezone.now()
+    stale = Q(heartbeat__lt=now - stale_after()) | Q(heartbeat__isnull=True)
+    takeable = Q(state=JobState.QUEUED) | (Q(state=JobState.RUNNING) & stale)
+    taken = ExportJob.objects.filter(takeable, pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
+        state=JobState.RUNNING, heartbeat=now, progress=0, chunks_done=0, attempts=F("attempts") + 1
+    )
+    if not taken:
+        ExportJob.objects.filter(takeable, pk=job_id, attempts__gte=MAX_ATTEMPTS).update(
+            state=JobState.FAILED,
+            error=f"The export stopped {MAX_ATTEMPTS} times without finishing; its worker may run out of memory.",
+            finished_at=now,
+        )
+        return None
+    return ExportJob.objects.get(pk=job_id)
+
+
+def build_export(job_id, render=None):
+    """Run the job: snapshot, DataGym JSON, then masks in chunks (sent to `render`, Celery by default).
+
+    A second run of a job that is done, failed or held by a live run does nothing.
+    """
+    job = claim(job_id)
+    if job is None:
+        return
+    try:
+        _build(job, render or _dispatch_chunks)
+    except Exception as error:
+        logger.exception("Export %s failed", job_id)
+        fail(job_id, error)
+
+
+def fail(job_id, error):
+    ExportJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+        state=JobState.FAILED, error=str(error) or error.__class__.__name__, finished_at=timezone.now()
+    )
+
+
+def _build(job, render):
+    directory = media_path(job_dir(job))
+    # A previous run of this job may have died half-way; start from an empty folder.
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    ExportChunk.objects.filter(job=job).delete()
+    if _reuse(job):
+        return
+    states = job.options["states"]
+    with_masks = job.with_masks
+    total = max(snapshot.task_count(job.project_id, states), 1)
+    json_share = JSON_SHARE if with_masks else 99
+
+    def progress(done, share_from=0):
+        percent = min(share_from + done * (json_share // 2) // total, 99)
+        ExportJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(progress=percent, heartbeat=timezone.now())
+
+    scratch = directory / "snapshot.jsonl.part"
+    revision, digest, count, ranges = snapshot.write_snapshot(
+        scratch, job.project_id, states, chunk_size=CHUNK_SIZE, progress=progress
+    )
+    snapshot_name = job_dir(job) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
+    os.replace(scratch, media_path(snapshot_name))
+    ExportJob.objects.filter(pk=job.pk).update(snapshot=str(snapshot_name), revision=revision, task_count=count)
+    job.snapshot, job.revision, job.task_count = str(snapshot_name), revision, count
+
+    json_name = job_dir(job) / f"project-{job.project_id}-r{revision}-{digest[:8]}.json"
+    size = write_json(job, media_path(json_name), lambda n: progress(n, json_share // 2))
+    if not with_masks:
+        _finish(job.pk, file=str(json_name), size=size)
+        return
+    ExportChunk.objects.bulk_create(
+        ExportChunk(job=job, index=i, start=start, stop=stop) for i, (start, stop) in enumerate(ranges)
+    )
+    # Downloads wait for state DONE, which the last mask chunk sets; the JSON is complete already.
+    ExportJob.objects.filter(pk=job.pk).update(
+        chunks_total=len(ranges), progress=json_share, file=str(json_name), size=size
+    )
+    if ranges:
+        render(job.pk)
+    else:
+        finish_masks(job.pk)
+
+
+def _dispatch_chunks(job_id):
+    from exports import tasks  # imported here: tasks imports this module lazily too
+
+    for chunk_id in ExportChunk.objects.filter(job_id=job_id).values_list("pk", flat=True):
+        tasks.render_mask_chunk.delay_on_commit(chunk_id)
+
+
+def render_inline(job_id):
+    """Render every chunk in this process (the export_labels command has no broker)."""
+    for chunk_id in ExportChunk.objects.filter(job_id=job_id).values_list("pk", flat=True):
+        render_chunk(chunk_id)
+
+
+def _reuse(job):
+    """Point `job` at the files of a finished job of the same revision and options, if there is one."""
+    revision = Project.objects.values_list("revision", flat=True).get(pk=job.project_id)
+    twin = (
+        ExportJob.objects.filter(
+            project_id=job.project_id,
+            revision=revision,
+            options=job.options,
+            base_url=job.base_url,
+            state=JobState.DONE,
+        )
+        .exclude(pk=job.pk)
+        .first()
+    )
+    if twin is None:
+        return False
+    _finish(
+        job.pk,
+        revision=twin.revision,
+        snapshot=twin.snapshot,
+        file=twin.file,
+        size=twin.size,
+        archive=twin.archive,
+        archive_size=twin.archive_size,
+        task_count=twin.task_count,
+    )
+    return True
+
+
+def _finish(job_id, **fields):
+    return ExportJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+        state=JobState.DONE, progress=100, finished_at=timezone.now(), error="", **fields
+    )
+
+
+def mask_url_templates(job, configuration):
+    """Per segmentation class, an absolute URL with a `{media}` slot (reverse() once per class, not per task)."""
+    templates = []
+    for entry in configuration["entries"]:
+        if entry["kind"] == "image_segmentation":
+            path = reverse("exports:mask", args=[job.pk, "00000000-0000-0000-0000-000000000000", entry["key"]])
+            templates.append(job.base_url.rstrip("/") + path.replace("00000000-0000-0000-0000-000000000000", "{media}"))
+    return templates
+
+
+def write_json(job, path, progress=None):
+    """Write the job's DataGym JSON from its snapshot to `path` via a temporary file; returns its size."""
+    snapshot_path = media_path(job.snapshot)
+    configuration = snapshot.read_header(snapshot_path)["configuration"]
+    templates = mask_url_templates(job, configuration)
+
+    def rows():
+        for done, task in enumerate(snapshot.read_tasks(snapshot_path), start=1):
+            yield {
+                "internal_media_ID": task["media"],
+                "external_media_ID": task["name"],
+                "labeler": task["labeler"],
+                "status": task["status"],
+                "segmentations": [t.format(media=task["media"]) for t in templates] if templates else None,
+                "document": task["document"],
+            }
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done)
+
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".json-", delete=False) as stream:
+        try:
+            datagym.write(stream, configuration, rows())
+            stream.flush()
+            os.fsync(stream.fileno())
+        except BaseException:
+            os.unlink(stream.name)
+            raise
+    os.replace(stream.name, path)
+    return path.stat().st_size
+
+
+def segmentation_objects(document, key):
+    """The rings lists of `document`'s segmentations of class `key` (segmentations are root geometries)."""
+    return [g["coordinates"] for g in (document or {}).get("geometries", ()) if g.get("class") == key]
+
+
+def render_chunk(chunk_id):
+    """Render one chunk's masks into the job's folder, count it done once, and finish the job if last.
+
+    Masks are written to temporary names and renamed, so a re-run after a crash overwrites nothing
+    with half a file; a chunk already counted is not counted again.
+    """
+    chunk = ExportChunk.objects.select_related("job").filter(pk=chunk_id).first()
+    if chunk is None or chunk.job.state != JobState.RUNNING:
+        return
+    try:
+        _render_chunk(chunk)
+    except Exception as error:
+        logger.exception("Mask chunk %s of export %s failed", chunk.index, chunk.job_id)
+        fail(chunk.job_id, error)
+
+
+def _render_chunk(chunk):
+    job = chunk.job
+    snapshot_path = media_path(job.snapshot)
+    configuration = snapshot.read_header(snapshot_path)["configuration"]
+    keys = [e["key"] for e in configuration["entries"] if e["kind"] == "image_segmentation"]
+    if not chunk.done:
+        for task in snapshot.read_tasks(snapshot_path, chunk.start, chunk.stop):
+            for key in keys:
+                png = masks.mask_png(task["width"], task["height"], segmentation_objects(task["document"], key))
+                _write_atomically(media_path(mask_name(job, task["media"], key)), png)
+        with transaction.atomic():
+            if not ExportChunk.objects.filter(pk=chunk.pk, done=False).update(done=True):
+                return
+            ExportJob.objects.filter(pk=job.pk).update(chunks_done=F("chunks_done") + 1, heartbeat=timezone.now())
+            # The row stays locked until commit, so exactly one chunk sees the last count.
+            done, total = ExportJob.objects.filter(pk=job.pk).values_list("chunks_done", "chunks_total").get()
+            ExportJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+                progress=JSON_SHARE + (99 - JSON_SHARE) * done // max(total, 1)
+            )
+    else:
+        # A redelivered chunk: its count is in; finish the job if the first delivery died before.
+        done, total = ExportJob.objects.filter(pk=job.pk).values_list("chunks_done", "chunks_total").get()
+    if done >= total:
+        finish_masks(job.pk)
+
+
+def _write_atomically(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".png-", delete=False) as stream:
+        stream.write(data)
+    os.replace(stream.name, path)
+
+
+def finish_masks(job_id):
+    """Zip the JSON and masks, then mark the job done; a second call finds it done and does nothing."""
+    job = ExportJob.objects.filter(pk=job_id, state=JobState.RUNNING).first()
+    if job is None:
+        return
+    json_name = job.file
+    archive_name = job_dir(job) / f"project-{job.project_id}-r{job.revision}-export.zip"
+    archive_path = media_path(archive_name)
+    masks_dir = media_path(job_dir(job) / "masks")
+    with tempfile.NamedTemporaryFile("wb", dir=archive_path.parent, prefix=".zip-", delete=False) as stream:
+        try:
+            with zipfile.ZipFile(stream, "w") as archive:
+                archive.write(media_path(json_name), Path(json_name).name, compress_type=zipfile.ZIP_DEFLATED)
+                # PNGs are compressed already; storing them is faster and barely larger.
+                for png in sorted(masks_dir.rglob("*.png")):
+                    archive.write(png, f"masks/{png.relative_to(masks_dir)}", compress_type=zipfile.ZIP_STORED)
+        except BaseException:
+            os.unlink(stream.name)
+            raise
+    os.replace(stream.name, archive_path)
+    _finish(
+        job_id,
+        file=str(json_name),
+        size=media_path(json_name).stat().st_size,
+        archive=str(archive_name),
+        archive_size=archive_path.stat().st_size,
+    )
+
+
+def stored_mask(job, media_id, key):
+    """Path of the mask the job rendered for this image and class, or None."""
+    if not job.with_masks or not KEY_PATTERN.match(key):
+        return None
+    path = media_path(mask_name(job, media_id, key))
+    return path if path.is_file() else None
+
+
+def current_mask(project_id, media_id, key):
+    """PNG of the image's current labels for segmentation class `key`, or None if there is no such task or class.
+
+    Jobs exported without masks point their `segmentations` URLs here, as DataGym does.
+    """
+    task = (
+        Task.objects.filter(project_id=project_id, media_id=media_id)
+        .select_related("media", "project__label_configuration")
+        .first()
+    )
+    if task is None:
+        return None
+    entries = task.project.label_configuration.data.get("entries", [])
+    if not any(e["key"] == key and e["kind"] == "image_segmentation" for e in entries):
+        return None
+    document = TaskLabels.objects.filter(task=task).values_list("document", flat=True).first()
+    return masks.mask_png(task.media.width, task.media.height, segmentation_objects(document, key))

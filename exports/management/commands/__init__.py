@@ -1,0 +1,1 @@
+"""Commands: export_labels."""

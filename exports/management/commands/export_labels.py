@@ -1,0 +1,56 @@
+"""`manage.py export_labels`: write a project's DataGym JSON (and masks) in this process, without a broker."""
+
+import shutil
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from exports import build
+from exports.models import ExportJob
+from labeling.states import DONE_STATES, State
+from projects.models import Project
+
+
+class Command(BaseCommand):
+    help = "Export a project's labels as DataGym JSON, and optionally its segmentation masks, without a worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("project_id", type=int)
+        parser.add_argument("--out", required=True, help="Where to write the JSON file.")
+        parser.add_argument("--masks", help="Folder to write masks into (<media id>/<class>.png).")
+        parser.add_argument(
+            "--states",
+            default=",".join(DONE_STATES),
+            help=f"Comma-separated task states to include (default: {','.join(DONE_STATES)}).",
+        )
+        parser.add_argument(
+            "--base-url", default="http://localhost:8000", help="Scheme and host of the mask URLs in the JSON."
+        )
+
+    def handle(self, *args, **options):
+        states = [s.strip() for s in options["states"].split(",") if s.strip()]
+        unknown = sorted(set(states) - set(State.values))
+        if unknown or not states:
+            raise CommandError(
+                f"Unknown task state(s) {', '.join(unknown) or '(none given)'}; use {', '.join(State.values)}."
+            )
+        job = self.export(options["project_id"], states, options["masks"] is not None, options["base_url"])
+        shutil.copyfile(build.media_path(job.file), options["out"])
+        self.stdout.write(f"Wrote {job.task_count} task(s) to {options['out']}.")
+        if options["masks"] is not None:
+            target = Path(options["masks"])
+            shutil.copytree(build.media_path(build.job_dir(job) / "masks"), target, dirs_exist_ok=True)
+            self.stdout.write(f"Wrote masks to {target}.")
+
+    def export(self, project_id, states, masks, base_url):
+        """Create and run an export job inline; returns the finished job or raises CommandError."""
+        project = Project.objects.filter(pk=project_id).first()
+        if project is None:
+            raise CommandError(f"There is no project {project_id}.")
+        options = build.normalise_options(states, masks)
+        job = ExportJob.objects.create(project=project, options=options, base_url=base_url, revision=project.revision)
+        build.build_export(job.pk, render=build.render_inline)
+        job.refresh_from_db()
+        if job.state != ExportJob.State.DONE:
+            raise CommandError(f"The export failed: {job.error or job.state}")
+        return job

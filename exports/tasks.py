@@ -1,0 +1,21 @@
+"""Celery tasks of the exports app: thin wrappers that take ids and call one function of exports.build.
+
+Both are idempotent by claim (a second run does nothing), so they ack late and go back to the queue
+when their worker dies.
+"""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def build_export(export_job_id):
+    from exports import build  # imported here to avoid an import cycle
+
+    build.build_export(export_job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_mask_chunk(export_chunk_id):
+    from exports import build  # imported here to avoid an import cycle
+
+    build.render_chunk(export_chunk_id)
