@@ -15,6 +15,7 @@ from projects.creation import ProjectRejected, create_project
 from projects.datasets import attach_dataset
 from projects.forms import ConfigurationForm, ProjectForm, UploadImagesForm
 from projects.media import ImageRejected, add_image
+from projects.members import MembershipError, add_member, change_role, remove_member
 from projects.models import Dataset, Media
 
 Role = access.Role
@@ -113,6 +114,33 @@ def edit_configuration(request, pk):
             return redirect(project)
     context = {"project": project, "form": form, "pending": pending}
     return render(request, "projects/configuration_form.html", context)
+
+
+@login_required
+def members(request, pk):
+    project = access.get_project(request.user, pk, roles={Role.ADMIN})
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add":
+                add_member(project, request.POST.get("username", "").strip(), request.POST.get("role", ""))
+            elif action == "change":
+                change_role(project, request.POST.get("member", ""), request.POST.get("role", ""))
+            elif action == "remove":
+                remove_member(project, request.POST.get("member", ""))
+            else:
+                raise MembershipError("Unknown action.")
+        except MembershipError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Members updated.")
+        return redirect("projects:members", pk=project.pk)
+    context = {
+        "project": project,
+        "members": project.memberships.select_related("user").order_by("user__username"),
+        "roles": Role.choices,
+    }
+    return render(request, "projects/members.html", context)
 
 
 def _visible_media(request, media_id):
