@@ -1,7 +1,11 @@
-"""Tasks (one image in one project, with its lifecycle) and their labels (one document per task)."""
+"""Tasks (one image in one project, with its lifecycle), their labels (one document per task) and
+the label import jobs started from the project page."""
+
+import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from labeling.states import State, check_transition
 
@@ -60,3 +64,57 @@ class TaskLabels(models.Model):
 
     def __str__(self):
         return f"Labels of task {self.task_id}"
+
+
+def import_upload_to(instance, filename):
+    """Stored import files are named by a random id, never by the user's file name."""
+    return f"imports/{uuid.uuid4().hex}.json"
+
+
+class ImportJob(models.Model):
+    """One label import from the project page: the stored file, its options, progress and outcome.
+
+    Small files run inside the request; large ones in a Celery worker (labeling/tasks.py). The
+    import's writes and the switch to DONE are one transaction, so a redelivered job never
+    imports twice (labeling/importing.py).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    file = models.FileField(upload_to=import_upload_to, max_length=255, blank=True)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    dry_run = models.BooleanField(default=False)
+    match_by_name = models.BooleanField(default=False)
+    clip = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Import {self.pk} of {self.original_name} ({self.status})"
+
+    def get_absolute_url(self):
+        return reverse("labeling:import_report", args=[self.project_id, self.pk])
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.REJECTED, self.Status.FAILED)
