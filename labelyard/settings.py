@@ -124,6 +124,10 @@ MEDIA_URL = "/media-files/"
 # Upload limits: Pillow refuses images above this many pixels (decompression bombs).
 LABELYARD_MAX_IMAGE_PIXELS = int(os.environ.get("LABELYARD_MAX_IMAGE_PIXELS", str(100_000_000)))
 LABELYARD_MAX_UPLOAD_BYTES = int(os.environ.get("LABELYARD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+# Label imports (labeling/importing.py): larger files get a 413; files above the inline size run
+# as a background job with a progress bar instead of inside the page request.
+LABELYARD_MAX_IMPORT_BYTES = int(os.environ.get("LABELYARD_MAX_IMPORT_BYTES", str(512 * 1024 * 1024)))
+LABELYARD_IMPORT_INLINE_BYTES = int(os.environ.get("LABELYARD_IMPORT_INLINE_BYTES", str(4 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
