@@ -24,7 +24,12 @@ PAGE_SIZE = 50
 class TaskFilterForm(forms.Form):
     state = forms.ChoiceField(choices=[("", "Any state"), *State.choices], required=False)
     labeler = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, empty_label="Anyone")
-    name = forms.CharField(required=False, max_length=255, label="File name contains")
+    name = forms.CharField(
+        required=False,
+        max_length=255,
+        label="File name contains",
+        widget=forms.TextInput(attrs={"placeholder": "File name contains", "aria-label": "File name contains"}),
+    )
     imported = forms.BooleanField(required=False, label="Has imported labels")
     sort = forms.ChoiceField(choices=[(k, k) for k in SORTS], required=False)
 

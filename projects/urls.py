@@ -11,6 +11,7 @@ urlpatterns = [
     path("projects/<int:pk>/", views.project_detail, name="detail"),
     path("projects/<int:pk>/images", views.upload_images, name="upload_images"),
     path("projects/<int:pk>/configuration", views.edit_configuration, name="configuration"),
+    path("projects/<int:pk>/configuration/check", views.check_configuration, name="check_configuration"),
     path("projects/<int:pk>/members", views.members, name="members"),
     path("media/<uuid:media_id>/file", views.media_file, name="media_file"),
     path("media/<uuid:media_id>/thumbnail", views.media_thumbnail, name="media_thumbnail"),

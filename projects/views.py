@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from labeling.states import State
 from labelyard import jsonio
@@ -114,6 +115,20 @@ def edit_configuration(request, pk):
             return redirect(project)
     context = {"project": project, "form": form, "pending": pending}
     return render(request, "projects/configuration_form.html", context)
+
+
+@login_required
+@require_POST
+def check_configuration(request, pk):
+    """Inline validation for the configuration editor: the save rules, nothing written."""
+    access.get_project(request.user, pk, roles={Role.ADMIN})
+    try:
+        config.parse(jsonio.loads(request.body or b"{}"))
+    except jsonio.JSONDecodeError as error:
+        return JsonResponse({"errors": [f"This is not valid JSON: {error}"]})
+    except config.ConfigurationError as error:
+        return JsonResponse({"errors": error.errors})
+    return JsonResponse({"errors": [], "summary": "Saving shows what the change does to existing labels."})
 
 
 @login_required
