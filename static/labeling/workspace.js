@@ -265,7 +265,8 @@ function chooseTool(name) {
 }
 
 function onKey(e) {
-  const typing = e.target.closest("input, textarea, select");
+  // Radio buttons and checkboxes keep focus after a click; shortcuts must still work there.
+  const typing = e.target.closest("textarea, select, input:not([type=radio]):not([type=checkbox])");
   if (typing) {
     if (e.key === "Escape") e.target.blur();
     return;
