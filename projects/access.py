@@ -1,9 +1,10 @@
 """Who may see and do what in a project: the one place project visibility is decided."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
-from projects.models import Project, ProjectMember
+from projects.models import Dataset, Project, ProjectMember
 
 Role = ProjectMember.Role
 ANY_ROLE = frozenset(Role.values)
@@ -16,6 +17,33 @@ def visible_projects(user):
     if user.is_superuser:
         return Project.objects.all()
     return Project.objects.filter(memberships__user=user).distinct()
+
+
+def admin_projects(user):
+    """Projects where `user` is admin (every project for superusers)."""
+    if not user.is_authenticated:
+        return Project.objects.none()
+    if user.is_superuser:
+        return Project.objects.all()
+    return Project.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).distinct()
+
+
+def readable_datasets(user):
+    """Datasets attached to a project `user` is in, and datasets they created."""
+    if not user.is_authenticated:
+        return Dataset.objects.none()
+    if user.is_superuser:
+        return Dataset.objects.all()
+    return Dataset.objects.filter(Q(projects__in=visible_projects(user)) | Q(created_by=user)).distinct()
+
+
+def manageable_datasets(user):
+    """Datasets `user` may change: attached to a project they administer, or created by them."""
+    if not user.is_authenticated:
+        return Dataset.objects.none()
+    if user.is_superuser:
+        return Dataset.objects.all()
+    return Dataset.objects.filter(Q(projects__in=admin_projects(user)) | Q(created_by=user)).distinct()
 
 
 def role_in(user, project):

@@ -32,3 +32,13 @@ def detach_dataset(project, dataset):
     deleted, _ = Task.objects.filter(project=project, media__dataset=dataset).delete()
     project.bump_revision()
     return deleted
+
+
+@transaction.atomic
+def create_tasks_for_media(media):
+    """One task for a new image in every project its dataset is attached to; returns the count."""
+    projects = list(media.dataset.projects.all())
+    Task.objects.bulk_create([Task(project=p, media=media) for p in projects], ignore_conflicts=True)
+    for project in projects:
+        project.bump_revision()
+    return len(projects)

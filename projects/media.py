@@ -2,6 +2,9 @@
 
 import hashlib
 import io
+import tempfile
+import urllib.parse
+import urllib.request
 import warnings
 from dataclasses import dataclass
 
@@ -131,3 +134,37 @@ def make_thumbnail(media_id):
         image.convert("RGB").save(out, "JPEG", quality=80)
     media.thumbnail.save(f"{media.pk}.jpg", ContentFile(out.getvalue()), save=False)
     Media.objects.filter(pk=media.pk).update(thumbnail=media.thumbnail.name)
+
+
+URL_FETCH_TIMEOUT = 20
+
+
+def add_image_from_url(dataset, url):
+    """Fetch the image at `url` once, check it like an upload, store it and remember the URL.
+
+    The file is kept, not only its size, so labeling and mask rendering keep working when the
+    link breaks later. Raises ImageRejected with the reason for this URL.
+    """
+    parsed = urllib.parse.urlsplit(url.strip())
+    name = urllib.parse.unquote(parsed.path.rsplit("/", 1)[-1])
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ImageRejected(f"{url}: only http and https URLs can be added.")
+    if not name:
+        raise ImageRejected(f"{url}: the URL does not end in a file name.")
+    limit = settings.LABELYARD_MAX_UPLOAD_BYTES
+    with tempfile.TemporaryFile() as handle:
+        try:
+            with urllib.request.urlopen(parsed.geturl(), timeout=URL_FETCH_TIMEOUT) as response:  # noqa: S310
+                for chunk in iter(lambda: response.read(1 << 20), b""):
+                    handle.write(chunk)
+                    if handle.tell() > limit:
+                        raise ImageRejected(f"{url}: the image is larger than {limit} bytes.")
+        except (OSError, ValueError) as error:
+            if isinstance(error, ImageRejected):
+                raise
+            raise ImageRejected(f"{url}: could not be fetched ({error}).") from error
+        with transaction.atomic():
+            media = add_image(dataset, handle, name)
+            media.source_url = parsed.geturl()
+            media.save(update_fields=["source_url"])
+    return media
