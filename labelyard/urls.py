@@ -1,8 +1,10 @@
 """Top-level URLs: pages of each app, authentication, the admin and the API schema."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from labelyard import api_errors
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,4 +14,14 @@ urlpatterns = [
     path("", include("labeling.urls")),
     path("", include("exports.urls")),
     path("", include("projects.urls")),
+    path("", include("projects.datagym_v1_urls")),
+    path("api/", include("projects.api_urls")),
+    # Last: unknown /api/ paths get a JSON 404 instead of an HTML page or an APPEND_SLASH redirect.
+    re_path(r"^api(?:/.*)?$", api_errors.not_found_view, name="api-not-found"),
 ]
+
+# Error pages: JSON under /api/ (ErrorTO under /api/v1/), Django's HTML pages elsewhere.
+handler400 = api_errors.bad_request
+handler403 = api_errors.permission_denied
+handler404 = api_errors.page_not_found
+handler500 = api_errors.server_error

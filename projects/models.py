@@ -111,3 +111,27 @@ class Media(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class ApiToken(models.Model):
+    """A named, revocable API key of one user; only a hash of the key is stored (projects/tokens.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=64)
+    # The first characters of the key, shown in lists so a user can tell their tokens apart.
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["key_hash"], name="unique_api_token_hash")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
