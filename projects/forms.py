@@ -78,3 +78,7 @@ class UploadImagesForm(forms.Form):
             elif Dataset.objects.filter(name=name).exists():
                 self.add_error("new_dataset_name", f"A dataset named `{name}` already exists.")
         return cleaned
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=64, help_text="What the token is for, e.g. the script or machine using it.")

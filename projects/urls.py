@@ -18,6 +18,7 @@ urlpatterns = [
     path("datasets/<int:pk>/upload", dataset_views.dataset_upload, name="dataset_upload"),
     path("datasets/<int:pk>/urls", dataset_views.dataset_urls, name="dataset_urls"),
     path("datasets/<int:pk>/attach", dataset_views.dataset_attach, name="dataset_attach"),
+    path("account/api-tokens", views.api_tokens, name="api_tokens"),
     path("media/<uuid:media_id>/file", views.media_file, name="media_file"),
     path("media/<uuid:media_id>/thumbnail", views.media_thumbnail, name="media_thumbnail"),
 ]

@@ -10,11 +10,11 @@ from django.views.decorators.http import require_POST
 
 from labeling.states import State
 from labelyard import jsonio
-from projects import access, config
+from projects import access, config, tokens
 from projects.configuring import ConfirmationNeeded, save_configuration
 from projects.creation import ProjectRejected, create_project
 from projects.datasets import attach_dataset
-from projects.forms import ConfigurationForm, ProjectForm, UploadImagesForm
+from projects.forms import ApiTokenForm, ConfigurationForm, ProjectForm, UploadImagesForm
 from projects.media import ImageRejected, add_image
 from projects.members import MembershipError, add_member, change_role, remove_member
 from projects.models import Dataset, Media
@@ -180,3 +180,25 @@ def media_thumbnail(request, media_id):
     if not field:
         raise Http404("This image has no stored file.")
     return FileResponse(field.open("rb"), content_type="image/jpeg" if media.thumbnail else media.mime_type)
+
+
+@login_required
+def api_tokens(request):
+    """The user's API tokens: create one (its key is shown once, on this response), rename, revoke."""
+    form = ApiTokenForm(request.POST if request.POST.get("action") == "create" else None)
+    new_key = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        token_id = request.POST.get("token", "")
+        if action == "create" and form.is_valid():
+            new_key = tokens.create_token(request.user, form.cleaned_data["name"])[1]
+            form = ApiTokenForm()
+        elif action == "revoke" and token_id.isdigit():
+            if tokens.revoke(request.user, int(token_id)):
+                messages.success(request, "Token revoked; clients using it are refused from now on.")
+            return redirect("projects:api_tokens")
+        elif action == "rename" and token_id.isdigit():
+            tokens.rename(request.user, int(token_id), request.POST.get("name", ""))
+            return redirect("projects:api_tokens")
+    context = {"form": form, "new_key": new_key, "tokens": request.user.api_tokens.all()}
+    return render(request, "projects/tokens.html", context)

@@ -3,8 +3,12 @@ unmodified ``datagym`` 0.7.2 client driving a live server end to end."""
 
 import functools
 import http.server
+import importlib
 import io
+import subprocess
+import sys
 import threading
+from importlib import metadata
 
 import pytest
 from django.test import Client
@@ -17,8 +21,10 @@ from labelyard import jsonio
 from projects import tokens
 from projects.creation import create_project
 from projects.models import Dataset, Media
+from tests.conftest import unavailable
 
 pytestmark = pytest.mark.django_db
+DATAGYM = "datagym==0.7.2"
 
 CONFIGURATION = {
     "entries": [
@@ -258,10 +264,25 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(scope="session")
+def datagym_package(tmp_path_factory):
+    """The real client from PyPI, installed without its unsatisfiable pins (spec section 9) if missing."""
+    try:
+        importlib.import_module("datagym.client")
+    except ImportError:
+        target = tmp_path_factory.mktemp("datagym")
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), DATAGYM]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode:
+            unavailable(f"{DATAGYM} could not be installed: {result.stderr[-500:]}")
+        sys.path.insert(0, str(target))
+    assert metadata.version("datagym") == DATAGYM.split("==")[1]
+    return importlib.import_module("datagym.client")
+
+
 @pytest.fixture
-def datagym_client(live_server, key):
-    client_module = pytest.importorskip("datagym.client", reason="pip install -r requirements-dev.txt")
-    return client_module.Client(key, base_url=live_server.url + "/")
+def datagym_client(datagym_package, live_server, key):
+    return datagym_package.Client(key, base_url=live_server.url + "/")
 
 
 def label_element(media_id, index):
