@@ -329,8 +329,10 @@ async function act(url, body) {
     leave(answer.next_url);
     return;
   }
-  const lines = answer.missing || (answer.errors || []).map((e) => e.message);
-  message([answer.detail || "That did not work.", ...(answer.missing ? lines : [])].join("\n"), true);
+  const text = answer.missing
+    ? ["Answer these before completing:", ...answer.missing].join("\n").replaceAll("`", "")
+    : answer.detail || "That did not work.";
+  message(text, true);
 }
 
 function wireButtons() {
