@@ -14,6 +14,7 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
+from celery import current_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -188,8 +189,12 @@ def _build(job, render):
 def _dispatch_chunks(job_id):
     from exports import tasks  # imported here: tasks imports this module lazily too
 
+    # Chunks go to the queue the build task came from, so routing exports to a dedicated queue
+    # (or a test's private one) keeps all of their work there.
+    request = current_task.request if current_task else None
+    queue = ((request and request.delivery_info) or {}).get("routing_key")
     for chunk_id in ExportChunk.objects.filter(job_id=job_id).values_list("pk", flat=True):
-        tasks.render_mask_chunk.delay_on_commit(chunk_id)
+        tasks.render_mask_chunk.apply_async_on_commit((chunk_id,), queue=queue)
 
 
 def render_inline(job_id):
