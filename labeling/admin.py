@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from labeling.models import Task, TaskLabels
+from labeling.models import Task, TaskEvent, TaskLabels
 
 
 @admin.register(Task)
@@ -24,3 +24,13 @@ class TaskLabelsAdmin(admin.ModelAdmin):
     list_select_related = ("task", "updated_by")
     raw_id_fields = ("task",)
     readonly_fields = ("updated_at",)
+
+
+@admin.register(TaskEvent)
+class TaskEventAdmin(admin.ModelAdmin):
+    list_display = ("task", "from_state", "to_state", "user", "at")
+    list_filter = ("to_state", "project")
+    search_fields = ("task__id", "user__username", "task__media__original_name")
+    list_select_related = ("task", "user")
+    raw_id_fields = ("task",)
+    date_hierarchy = "at"

@@ -42,6 +42,26 @@ class Task(models.Model):
         return True
 
 
+class TaskEvent(models.Model):
+    """One state change of a task: the audit trail behind the dashboard's per-day counts."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="task_events")
+    from_state = models.CharField(max_length=16, choices=State.choices)
+    to_state = models.CharField(max_length=16, choices=State.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="task_events"
+    )
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["project", "to_state", "at"], name="task_event_project_state_at")]
+
+    def __str__(self):
+        return f"Task {self.task_id}: {self.from_state} -> {self.to_state}"
+
+
 class TaskLabels(models.Model):
     """The labels of one task as one JSON document, read and replaced as a whole.
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from labeling.states import State
 from labelyard import jsonio
-from projects import access, config, tokens
+from projects import access, config, dashboard, tokens
 from projects.configuring import ConfirmationNeeded, save_configuration
 from projects.creation import ProjectRejected, create_project
 from projects.datasets import attach_dataset
@@ -54,17 +54,21 @@ def project_detail(request, pk):
     project = access.get_project(request.user, pk)
     counts = dict(project.tasks.values_list("state").annotate(n=Count("id")))
     states = [(state.label, counts.get(state.value, 0)) for state in State]
-    return render(
-        request,
-        "projects/project_detail.html",
-        {
-            "project": project,
-            "states": states,
-            "task_total": sum(counts.values()),
-            "datasets": project.datasets.annotate(media_count=Count("media")),
-            "is_admin": project.user_role == Role.ADMIN,
-        },
-    )
+    classes = dashboard.class_rows(project)
+    per_day = dashboard.finished_per_day(project)
+    context = {
+        "project": project,
+        "states": states,
+        "state_bars": zip(states, dashboard.bars([n for _, n in states]), strict=True),
+        "classes": zip(classes, dashboard.bars([c["count"] for c in classes]), strict=True),
+        "per_day": zip(per_day, dashboard.bars([n for _, n in per_day], width=600), strict=True),
+        "finished_30_days": sum(n for _, n in per_day),
+        "labelers": dashboard.labeler_rows(project),
+        "task_total": sum(counts.values()),
+        "datasets": project.datasets.annotate(media_count=Count("media")),
+        "is_admin": project.user_role == Role.ADMIN,
+    }
+    return render(request, "projects/project_detail.html", context)
 
 
 @login_required
