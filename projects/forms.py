@@ -35,6 +35,25 @@ class ProjectForm(forms.ModelForm):
         return parse_configuration_text(self.cleaned_data["configuration"])
 
 
+class ProjectEditForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["name", "short_description", "description"]
+
+
+class DeleteProjectForm(forms.Form):
+    name = forms.CharField(label="Type the project's name to confirm")
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+
+    def clean_name(self):
+        if self.cleaned_data["name"].strip() != self.project.name:
+            raise forms.ValidationError("The name does not match; nothing was deleted.")
+        return self.cleaned_data["name"]
+
+
 class ConfigurationForm(forms.Form):
     configuration = forms.CharField(widget=forms.Textarea(attrs={"rows": 24, "class": "code"}))
     confirm = forms.BooleanField(required=False, label="Yes, delete the labels this change removes")

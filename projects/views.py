@@ -14,7 +14,14 @@ from projects import access, config, dashboard, tokens
 from projects.configuring import ConfirmationNeeded, save_configuration
 from projects.creation import ProjectRejected, create_project
 from projects.datasets import attach_dataset
-from projects.forms import ApiTokenForm, ConfigurationForm, ProjectForm, UploadImagesForm
+from projects.forms import (
+    ApiTokenForm,
+    ConfigurationForm,
+    DeleteProjectForm,
+    ProjectEditForm,
+    ProjectForm,
+    UploadImagesForm,
+)
 from projects.media import ImageRejected, add_image
 from projects.members import MembershipError, add_member, change_role, remove_member
 from projects.models import Dataset, Media
@@ -69,6 +76,36 @@ def project_detail(request, pk):
         "is_admin": project.user_role == Role.ADMIN,
     }
     return render(request, "projects/project_detail.html", context)
+
+
+@login_required
+def project_edit(request, pk):
+    project = access.get_project(request.user, pk, roles={Role.ADMIN})
+    form = ProjectEditForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Project saved.")
+        return redirect(project)
+    return render(request, "projects/project_edit.html", {"project": project, "form": form})
+
+
+@login_required
+def project_delete(request, pk):
+    """Deleting needs the project's name typed in: it takes every task and label with it."""
+    project = access.get_project(request.user, pk, roles={Role.ADMIN})
+    form = DeleteProjectForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        name = project.name
+        project.delete()
+        messages.success(request, f"Project {name} deleted.")
+        return redirect("projects:list")
+    context = {
+        "project": project,
+        "form": form,
+        "task_count": project.tasks.count(),
+        "labeled_count": project.tasks.filter(labels__geometry_count__gt=0).count(),
+    }
+    return render(request, "projects/project_delete.html", context)
 
 
 @login_required

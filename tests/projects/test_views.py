@@ -140,3 +140,30 @@ def test_configuration_editor(client, owner, project):
 def test_admin_lists_every_model(admin_client, project, model):
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     assert admin_client.get(url, {"q": "x"}).status_code == 200
+
+
+def test_edit_project(client, owner, project):
+    client.force_login(owner)
+    response = client.post(reverse("projects:edit", args=[project.pk]), {"name": "Renamed", "description": "d"})
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.name, project.description) == ("Renamed", "d")
+
+
+def test_delete_needs_the_name(client, owner, project):
+    client.force_login(owner)
+    url = reverse("projects:delete", args=[project.pk])
+    assert "cannot be undone" in client.get(url).content.decode()
+    response = client.post(url, {"name": "streets"})
+    assert "The name does not match" in response.content.decode()
+    assert Project.objects.filter(pk=project.pk).exists()
+    assert client.post(url, {"name": "Streets"}).status_code == 302
+    assert not Project.objects.filter(pk=project.pk).exists()
+
+
+def test_delete_is_for_admins(client, project, django_user_model):
+    reviewer = django_user_model.objects.create_user("rev")
+    ProjectMember.objects.create(project=project, user=reviewer, role="reviewer")
+    client.force_login(reviewer)
+    assert client.post(reverse("projects:delete", args=[project.pk]), {"name": "Streets"}).status_code == 403
+    assert Project.objects.filter(pk=project.pk).exists()
