@@ -9,7 +9,7 @@ class LabelsSaveSerializer(serializers.Serializer):
     """PUT /api/tasks/{id}/labels: the whole document plus the version the client last loaded."""
 
     document = serializers.JSONField()
-    version = serializers.IntegerField(min_value=0)
+    version = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
 
 
 class RejectSerializer(serializers.Serializer):
