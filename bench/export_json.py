@@ -1,0 +1,177 @@
+"""Benchmark: DataGym JSON export of a PostgreSQL project with TASKS tasks x 20 geometries.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ly_bench .venv/bin/python manage.py migrate
+    DATABASE_URL=... .venv/bin/python bench/export_json.py seed 10000
+    DATABASE_URL=... .venv/bin/python bench/export_json.py run 10000
+
+`seed` creates the project "bench export <TASKS>" with COPY (spec performance-notes.md: the ORM per
+row would dominate); `run` exports it in a fresh process and prints the wall time of the snapshot +
+JSON phases and the process's peak resident memory, so seeding never counts.
+"""
+
+import os
+import resource
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelyard.settings")
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from exports import build  # noqa: E402
+from exports.models import ExportJob  # noqa: E402
+from labelyard import jsonio  # noqa: E402
+from projects.creation import create_project  # noqa: E402
+from projects.demo import CONFIGURATION  # noqa: E402
+from projects.models import Dataset, Project  # noqa: E402
+
+GEOMETRIES = 20
+
+
+def document(i):
+    """20 geometries of every kind of the demo configuration, with their classifications."""
+    geometries = []
+    for g in range(GEOMETRIES):
+        x, y = (i * 7 + g * 37) % 1700, (i * 3 + g * 23) % 900
+        kind = g % 5
+        if kind == 0:
+            geometries.append(
+                {
+                    "id": f"g{g}",
+                    "class": "car",
+                    "source": "human",
+                    "coordinates": [[x + 10 * k, y + (k * k) % 90] for k in range(12)],
+                    "classifications": {
+                        "car_type": {"values": ["sedan"]},
+                        "damage": {"values": ["dent"], "children": {"severity": {"values": ["low"]}}},
+                    },
+                }
+            )
+        elif kind == 1:
+            geometries.append(
+                {
+                    "id": f"g{g}",
+                    "class": "pedestrian",
+                    "source": "human",
+                    "coordinates": [x, y, 40, 120],
+                    "classifications": {"age_group": {"values": ["adult"]}},
+                    "nested": [
+                        {
+                            "id": f"g{g}h",
+                            "class": "head",
+                            "source": "human",
+                            "coordinates": [x + 20, y + 10],
+                            "classifications": {"looking_at_camera": {"values": ["no"]}},
+                        }
+                    ],
+                }
+            )
+        elif kind == 2:
+            geometries.append(
+                {
+                    "id": f"g{g}",
+                    "class": "marking",
+                    "source": "human",
+                    "coordinates": [[x, y], [x + 100, y + 20], [x + 200, y + 35]],
+                    "classifications": {"type_of_line": {"values": ["solid"]}},
+                }
+            )
+        elif kind == 3:
+            geometries.append({"id": f"g{g}", "class": "traffic_light", "source": "human", "coordinates": [x, y]})
+        else:
+            geometries.append(
+                {
+                    "id": f"g{g}",
+                    "class": "road",
+                    "source": "human",
+                    "coordinates": [
+                        [[x, y], [x + 150, y], [x + 150, y + 150], [x, y + 150]],
+                        [[x + 50, y + 50], [x + 80, y + 50], [x + 80, y + 80]],
+                    ],
+                }
+            )
+    return {"geometries": geometries,
+            "classifications": {"tod": {"values": ["day"], "children": {"lighting": {"values": ["sunlight"]}}},
+                                "weather": {"values": ["fair"]}}}  # fmt: skip
+
+
+def copy_rows(cursor, statement, rows):
+    with cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def seed(tasks):
+    name = f"bench export {tasks}"
+    if Project.objects.filter(name=name).exists():
+        print(f"{name} exists")
+        return
+    started = time.perf_counter()
+    project = create_project(name, CONFIGURATION)
+    dataset = Dataset.objects.create(name=name)
+    project.datasets.add(dataset)
+    now = timezone.now()
+    media_ids = [uuid.uuid4() for _ in range(tasks)]
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.connection.cursor()
+        copy_rows(
+            cursor,
+            "COPY projects_media (id, dataset_id, file, source_url, original_name, width, height, mime_type,"
+            " sha256, size, thumbnail, created_at) FROM STDIN",
+            ((m, dataset.pk, "", "", f"img_{i:06d}.jpg", 1920, 1080, "image/jpeg", "0" * 64, 0, "", now)
+             for i, m in enumerate(media_ids)),
+        )  # fmt: skip
+        copy_rows(
+            cursor,
+            "COPY labeling_task (project_id, media_id, state, review_comment, version, created_at, state_changed_at)"
+            " FROM STDIN",
+            ((project.pk, m, "completed", "", 1, now, now) for m in media_ids),
+        )
+        cursor.execute("SELECT id FROM labeling_task WHERE project_id = %s ORDER BY id", [project.pk])
+        task_ids = [row[0] for row in cursor.fetchall()]
+        copy_rows(
+            cursor,
+            "COPY labeling_tasklabels (task_id, document, geometry_count, imported_count, updated_at) FROM STDIN",
+            ((t, jsonio.dumps_text(document(i)), GEOMETRIES + 4, 0, now) for i, t in enumerate(task_ids)),
+        )
+    project.bump_revision()
+    print(f"seeded {name} ({tasks} tasks x {GEOMETRIES} geometries) in {time.perf_counter() - started:.1f} s")
+
+
+def rss_mb():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(tasks):
+    project = Project.objects.get(name=f"bench export {tasks}")
+    # A new revision, so the export is built rather than reused from the previous run.
+    project.bump_revision()
+    project.refresh_from_db()
+    baseline = rss_mb()
+    job = ExportJob.objects.create(
+        project=project, options=build.normalise_options(), base_url="http://localhost:8000", revision=project.revision
+    )
+    started = time.perf_counter()
+    build.build_export(job.pk)
+    elapsed = time.perf_counter() - started
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.DONE, job.error
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"tasks={job.task_count} geometries/task={GEOMETRIES} json={job.size / 1e6:.1f} MB "
+        f"time={elapsed:.2f} s peak_rss={peak:.0f} MB (before export {baseline:.0f} MB)"
+    )
+
+
+if __name__ == "__main__":
+    {"seed": seed, "run": run}[sys.argv[1]](int(sys.argv[2]))
