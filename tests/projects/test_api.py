@@ -191,3 +191,10 @@ class TestTasks:
 
     def test_labeler_cannot_move(self, task, labeler):
         error(api_client(labeler).post(f"/api/tasks/{task.pk}/state", {"state": "waiting"}, format="json"), 403)
+
+
+def test_docs_need_no_cdn(client, owner):
+    client.force_login(owner)
+    page = client.get("/api/docs/").content.decode()
+    assert "drf_spectacular_sidecar" in page
+    assert "cdn." not in page
