@@ -8,6 +8,7 @@ an import file against a configuration and returns one ``Item`` per image plus e
 its JSON path; docs/import.md lists the rules.
 """
 
+import functools
 import gc
 import re
 import uuid
@@ -149,8 +150,24 @@ PROGRESS_EVERY = 500
 Number = int | float | str
 
 
-class _XY(msgspec.Struct, gc=False):
-    """One corner object; `w` and `h` are only allowed for rectangles (checked by class type)."""
+class _XY(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A point of a point, line, polygon or segmentation ring: just x and y, as the seed's schema says."""
+
+    x: Number
+    y: Number
+
+
+class _Corner(msgspec.Struct, gc=False):
+    """A rectangle's {x, y, w, h}; other keys are ignored, as the seed's schema ignores them."""
+
+    x: Number
+    y: Number
+    w: Number
+    h: Number
+
+
+class _AnyCorner(msgspec.Struct, gc=False):
+    """An item of the deprecated `geometry` key: {x, y} or {x, y, w, h}, read by the class's type."""
 
     x: Number
     y: Number
@@ -159,13 +176,15 @@ class _XY(msgspec.Struct, gc=False):
 
 
 Points = list[_XY] | msgspec.UnsetType
+Corners = list[_Corner] | msgspec.UnsetType
+AnyCorners = list[_AnyCorner] | msgspec.UnsetType
 
 
 class _Nested(msgspec.Struct):
     """A nested geometry object; unknown keys are ignored, as the seed's schema ignores them."""
 
-    geometry: Points = msgspec.UNSET
-    rectangle: Points = msgspec.UNSET
+    geometry: AnyCorners = msgspec.UNSET
+    rectangle: Corners = msgspec.UNSET
     polygon: Points = msgspec.UNSET
     point: Points = msgspec.UNSET
     line: Points = msgspec.UNSET
@@ -175,8 +194,8 @@ class _Nested(msgspec.Struct):
 
 
 class _Label(msgspec.Struct, forbid_unknown_fields=True):
-    geometry: Points = msgspec.UNSET
-    rectangle: Points = msgspec.UNSET
+    geometry: AnyCorners = msgspec.UNSET
+    rectangle: Corners = msgspec.UNSET
     polygon: Points = msgspec.UNSET
     point: Points = msgspec.UNSET
     line: Points = msgspec.UNSET
@@ -219,11 +238,12 @@ class Item:
         """The labels document this item gives an image that had no labels."""
         return {
             "geometries": jsonio.loads(self.geometries),
-            "classifications": {k: v for k, v in self.classifications.items() if _answered(v)},
+            "classifications": {k: v for k, v in self.classifications.items() if answered(v)},
         }
 
 
-def _answered(answer):
+def answered(answer):
+    """True for an answer with a value or an answered nested question; others are left out."""
     return bool(answer["values"] or answer.get("children"))
 
 
@@ -263,10 +283,13 @@ def read(data, index, media_sizes=None, *, names=None, clip=False, progress=None
     return items, errors
 
 
+@functools.lru_cache(maxsize=4096)
+def _segment(key):
+    return f".{key}" if PLAIN_KEY.fullmatch(key) else f"[{jsonio.dumps_text(key)}]"
+
+
 def _key_path(path, key):
-    if PLAIN_KEY.fullmatch(key):
-        return f"{path}.{key}"
-    return f"{path}[{jsonio.dumps_text(key)}]"
+    return path + _segment(key)
 
 
 def _kind_name(kind):
@@ -290,6 +313,7 @@ class _Reader:
         self.clip = clip
         self.errors = []
         self.decoder = msgspec.json.Decoder(_Image)
+        self.option_sets = {}
 
     def fail(self, path, message):
         self.errors.append((path, message))
@@ -367,7 +391,7 @@ class _Reader:
                 if geometry is not None:
                     geometries.append(geometry)
         answers = self.answers(
-            image.global_classifications, self.index.questions, f"{path}.global_classifications", "global"
+            image.global_classifications, self.index.questions, path, ".global_classifications", "global"
         )
         if len(self.errors) > before or media is None:
             return None
@@ -387,15 +411,19 @@ class _Reader:
         return entries.get(key) or entries.get(key.lower())
 
     def geometry(self, obj, entry, path, size, nested_allowed):
-        given = [key for key in GEOMETRY_KEYS if getattr(obj, key) is not msgspec.UNSET]
-        if not given:
-            self.fail(path, f"no geometry: give the {entry.kind} of this `{entry.key}` under `{entry.kind}`")
+        values = (obj.geometry, obj.rectangle, obj.polygon, obj.point, obj.line, obj.image_segmentation)
+        if values.count(msgspec.UNSET) != len(values) - 1:
+            given = [key for key, value in zip(GEOMETRY_KEYS, values, strict=True) if value is not msgspec.UNSET]
+            if given:
+                self.fail(path, f"give the geometry once; found {' and '.join(f'`{k}`' for k in given)}")
+            else:
+                self.fail(path, f"no geometry: give the {entry.kind} of this `{entry.key}` under `{entry.kind}`")
             return None
-        if len(given) > 1:
-            self.fail(path, f"give the geometry once; found {' and '.join(f'`{k}`' for k in given)}")
-            return None
-        key = given[0]
+        key = entry.kind
         value = getattr(obj, key)
+        if value is msgspec.UNSET:
+            key = next(k for k, v in zip(GEOMETRY_KEYS, values, strict=True) if v is not msgspec.UNSET)
+            value = getattr(obj, key)
         coordinates = self.coordinates(value, key, entry, _key_path(path, key), size)
         self.ids += 1
         geometry = {
@@ -403,7 +431,7 @@ class _Reader:
             "class": entry.key,
             "source": "import",
             "coordinates": coordinates,
-            "classifications": self.answers(obj.classifications, entry.questions, f"{path}.classifications", entry),
+            "classifications": self.answers(obj.classifications, entry.questions, path, ".classifications", entry),
         }
         nested_path = f"{path}.nested_geometries"
         if nested_allowed:
@@ -432,6 +460,11 @@ class _Reader:
         if key != "geometry" and key != kind:
             self.fail(path, f"`{entry.key}` is {_kind_name(kind)} class; got {_kind_name(key)}")
             return None
+        if key == "geometry" and kind != "rectangle":
+            if any(p.w is not msgspec.UNSET or p.h is not msgspec.UNSET for p in value):
+                self.fail(path, f"`{entry.key}` is {_kind_name(kind)} class; got a rectangle")
+                return None
+            value = [_XY(p.x, p.y) for p in value]
         if kind == "image_segmentation":
             # The deprecated `geometry` key can only hold points: one outline without holes.
             rings = [value] if key == "geometry" else value
@@ -442,12 +475,6 @@ class _Reader:
 
     def points(self, items, kind, class_key, path, size):
         """Points of a point, line, polygon or segmentation ring (`kind` "ring"), checked and converted."""
-        if any(p.w is not msgspec.UNSET or p.h is not msgspec.UNSET for p in items):
-            if kind == "ring":
-                self.fail(path, "a ring is a list of {x, y} objects; got a rectangle")
-            else:
-                self.fail(path, f"`{class_key}` is {_kind_name(kind)} class; got a rectangle")
-            return None
         minimum = MIN_POINTS[kind]
         if kind == "point" and len(items) != 1:
             self.fail(path, f"a point is one {{x, y}} object; got {len(items)}")
@@ -457,12 +484,18 @@ class _Reader:
             return None
         xs = [p.x for p in items]
         ys = [p.y for p in items]
-        if not (_numeric(xs) and _numeric(ys)):
+        try:
+            low_x, high_x, low_y, high_y = min(xs), max(xs), min(ys), max(ys)
+            numeric = str not in (type(low_x), type(high_x), type(low_y), type(high_y))
+        except TypeError:  # numbers mixed with digit strings
+            numeric = False
+        if not numeric:
             xs = [self.number(v, f"{path}[{i}].x") for i, v in enumerate(xs)]
             ys = [self.number(v, f"{path}[{i}].y") for i, v in enumerate(ys)]
             if None in xs or None in ys:
                 return None
-        if size is not None and not _inside(xs, ys, size):
+            low_x, high_x, low_y, high_y = min(xs), max(xs), min(ys), max(ys)
+        if size is not None and (low_x < 0 or low_y < 0 or high_x > size[0] or high_y > size[1]):
             if not self.clip:
                 self.outside(xs, ys, path, size)
                 return None
@@ -474,14 +507,16 @@ class _Reader:
         return list(zip(xs, ys, strict=True))
 
     def rectangle(self, items, entry, path, size):
-        if len(items) != 1 or any(p.w is msgspec.UNSET or p.h is msgspec.UNSET for p in items):
+        if len(items) != 1 or items[0].w is msgspec.UNSET or items[0].h is msgspec.UNSET:
             self.fail(path, f"`{entry.key}` is a rectangle class; a rectangle is one {{x, y, w, h}} object")
             return None
         corner = items[0]
-        at = f"{path}[0]"
-        values = [self.number(getattr(corner, name), f"{at}.{name}") for name in "xywh"]
-        if None in values:
-            return None
+        values = [corner.x, corner.y, corner.w, corner.h]
+        at = path + "[0]"
+        if str in map(type, values):
+            values = [self.number(value, f"{at}.{name}") for name, value in zip("xywh", values, strict=True)]
+            if None in values:
+                return None
         x, y, w, h = values
         if size is None:
             return values
@@ -566,14 +601,27 @@ class _Reader:
                 if not 0 <= value <= limit:
                     self.fail(f"{path}[{i}].{name}", f"{_number_text(value)} is outside the image (0 to {limit})")
 
-    def answers(self, arrays, questions, path, owner):
-        """Answers for `questions` from DataGym arrays: value items, then {child: array} objects."""
+    def answers(self, arrays, questions, parent_path, suffix, owner):
+        """Answers for `questions` from DataGym arrays: value items, then {child: array} objects.
+
+        The path is `parent_path` + `suffix`, joined only when there is an error to report.
+        """
         if not isinstance(arrays, dict):
-            self.fail(path, "classifications must be an object")
+            self.fail(parent_path + suffix, "classifications must be an object")
             return {}
         result = {}
         for key, array in arrays.items():
-            key_path = _key_path(path, key)
+            entry = questions.get(key)
+            if entry is not None and type(array) is list and len(array) == 1 and type(array[0]) is str:
+                # The common case, one chosen option, without the general walk below.
+                options = self.option_sets.get(id(entry))
+                if options is None:
+                    options = self.option_sets[id(entry)] = frozenset(entry.option_keys)
+                if array[0] in options:
+                    result[key] = {"values": array}
+                    self.answer_count += 1
+                    continue
+            key_path = _key_path(parent_path + suffix, key)
             entry = self.entry(questions, key) if isinstance(key, str) else None
             if entry is None:
                 allowed = ", ".join(questions) or "none"
@@ -583,7 +631,7 @@ class _Reader:
             answer = self.answer(array, entry, key_path)
             if answer is None:
                 continue
-            if owner == "global" or _answered(answer):
+            if owner == "global" or answered(answer):
                 result[entry.key] = answer
         return result
 
@@ -611,7 +659,7 @@ class _Reader:
                         self.fail(child_path, f"`{child.key}` is answered twice")
                         continue
                     answer = self.answer(child_array, child, child_path)
-                    if answer is not None and _answered(answer):
+                    if answer is not None and answered(answer):
                         children[child.key] = answer
             else:
                 self.fail(f"{path}[{k}]", "must be a text, null or an object of nested classifications")
@@ -651,15 +699,6 @@ class _Reader:
         _Structure(self.fail).element(msgspec.json.decode(raw), path)
         if len(self.errors) == before:
             self.fail(path, fallback)
-
-
-def _numeric(values):
-    """True when every value is an int or float (the fast path: no digit strings to convert)."""
-    try:
-        low, high = min(values), max(values)
-    except TypeError:
-        return False
-    return type(low) is not str and type(high) is not str
 
 
 def _inside(xs, ys, size):
@@ -716,9 +755,9 @@ class _Structure:
                     self.fail(key_path, "must be a list of rings")
                 else:
                     for i, ring in enumerate(value):
-                        self.points(ring, f"{key_path}[{i}]")
+                        self.points(ring, f"{key_path}[{i}]", corner="ring")
             elif key in GEOMETRY_KEYS:
-                self.points(value, key_path)
+                self.points(value, key_path, corner=key)
             elif key == "classifications":
                 if not isinstance(value, dict):
                     self.fail(key_path, "must be an object")
@@ -731,18 +770,24 @@ class _Structure:
             elif not nested:
                 self.fail(key_path, f"unknown key `{key}` (allowed: {', '.join(LABEL_KEYS)})")
 
-    def points(self, points, path):
+    def points(self, points, path, corner):
+        """`corner` is the geometry key: rectangles need x, y, w, h; others are exactly {x, y}."""
         if not isinstance(points, list):
             self.fail(path, "must be a list of {x, y} objects")
             return
+        required = "xywh" if corner == "rectangle" else "xy"
         for i, point in enumerate(points):
             at = f"{path}[{i}]"
             if not isinstance(point, dict):
-                self.fail(at, "must be an {x, y} object")
+                self.fail(at, "must be an {x, y, w, h} object" if corner == "rectangle" else "must be an {x, y} object")
                 continue
+            if corner not in ("rectangle", "geometry"):
+                for name in point:
+                    if name not in ("x", "y"):
+                        self.fail(_key_path(at, name), f"unexpected key `{name}`; a point here is just {{x, y}}")
             for name in ("x", "y", "w", "h"):
                 if name not in point:
-                    if name in "xy":
+                    if name in required:
                         self.fail(f"{at}.{name}", "is missing")
                     continue
                 value = point[name]
