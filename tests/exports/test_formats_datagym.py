@@ -2,7 +2,9 @@
 round trips for random configurations (hypothesis)."""
 
 import io
+from pathlib import Path
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -485,3 +487,47 @@ def test_mutated_files_give_errors_not_exceptions(case, data):
     assert all(isinstance(p, str) and isinstance(m, str) and m for p, m in errors)
     for item in items:
         jsonio.dumps(item.document())
+
+
+LABELYARD_SCHEMA = jsonio.loads(
+    (Path(__file__).resolve().parents[2] / "docs/schemas/datagym-import.schema.json").read_bytes()
+)
+SEED_SCHEMA_EXAMPLES = [
+    SEED_FILE,
+    [
+        {
+            "internal_media_ID": MEDIA,
+            "labels": {"car": [{"geometry": TRIANGLE, "classifications": {"car_type": ["suv"]}}]},
+        }
+    ],
+    [
+        {
+            "internal_media_ID": MEDIA,
+            "labels": {"bus": [{"rectangle": [{"x": "1", "y": 2, "w": 3, "h": 4, "extra": 1}]}]},
+        }
+    ],
+    [{"internal_media_ID": MEDIA, "global_classifications": {"weather": ["sunny", {"daytime": ["day"]}]}}],
+    [{"internal_media_ID": MEDIA, "keepData": True, "labels": {}}],
+]
+
+
+@pytest.mark.parametrize("file", SEED_SCHEMA_EXAMPLES)
+def test_files_the_seed_schema_accepts_are_accepted(file):
+    """Files valid under DataGym's schema pass Labelyard's schema and read without errors."""
+    jsonschema.validate(file, ORIGINAL_SCHEMA)
+    jsonschema.validate(file, LABELYARD_SCHEMA)
+    assert read(file)[1] == []
+
+
+def test_labelyard_schema_accepts_labelyard_exports():
+    """The shipped schema accepts an export with label_classes, checklist children and segmentation rings."""
+    from projects.demo import CONFIGURATION, demo_labels
+
+    jsonschema.validate(jsonio.loads(export(config.parse(CONFIGURATION), demo_labels(640, 480))), LABELYARD_SCHEMA)
+
+
+def test_point_objects_of_polygons_are_just_x_and_y():
+    file = [car([{"x": 1, "y": 1}, {"x": 5, "y": 1, "w": 2}, {"x": 3, "y": 3}])]
+    assert read(file)[1] == [("[0].labels.car[0].polygon[1].w", "unexpected key `w`; a point here is just {x, y}")]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(file, LABELYARD_SCHEMA)
