@@ -489,9 +489,9 @@ def test_mutated_files_give_errors_not_exceptions(case, data):
         jsonio.dumps(item.document())
 
 
-LABELYARD_SCHEMA = jsonio.loads(
-    (Path(__file__).resolve().parents[2] / "docs/schemas/datagym-import.schema.json").read_bytes()
-)
+SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+LABELYARD_SCHEMA = jsonio.loads((SCHEMAS / "datagym-import.schema.json").read_bytes())
+ORIGINAL_SCHEMA = jsonio.loads((SCHEMAS / "datagym-original-import.schema.json").read_bytes())
 SEED_SCHEMA_EXAMPLES = [
     SEED_FILE,
     [
