@@ -16,8 +16,12 @@ $(VENV)/.stamp-run: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# The unmodified datagym 0.7.2 client is installed without its own pins, which cannot install
+# on Python 3.11 (spec datagym-api.md section 9); what it needs at run time is pinned in
+# requirements-dev.txt.
 $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps datagym==0.7.2
 	touch $@
 
 install: $(VENV)/.stamp-run

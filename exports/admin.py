@@ -1,8 +1,8 @@
-"""Admin declarations for export jobs."""
+"""Admin declarations for export jobs and their mask chunks."""
 
 from django.contrib import admin
 
-from exports.models import ExportJob
+from exports.models import ExportChunk, ExportJob
 
 
 @admin.register(ExportJob)
@@ -12,3 +12,11 @@ class ExportJobAdmin(admin.ModelAdmin):
     search_fields = ("project__name",)
     raw_id_fields = ("project", "created_by")
     readonly_fields = ("heartbeat", "attempts", "chunks_total", "chunks_done")
+
+
+@admin.register(ExportChunk)
+class ExportChunkAdmin(admin.ModelAdmin):
+    list_display = ("job", "index", "start", "stop", "done")
+    list_filter = ("done",)
+    search_fields = ("job__project__name", "job__id")
+    raw_id_fields = ("job",)

@@ -1,8 +1,8 @@
-"""Django admin for tasks and their labels."""
+"""Django admin for tasks, their labels and state changes, and label import jobs."""
 
 from django.contrib import admin
 
-from labeling.models import Task, TaskEvent, TaskLabels
+from labeling.models import ImportJob, Task, TaskEvent, TaskLabels
 
 
 @admin.register(Task)
@@ -34,3 +34,12 @@ class TaskEventAdmin(admin.ModelAdmin):
     list_select_related = ("task", "user")
     raw_id_fields = ("task",)
     date_hierarchy = "at"
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "project", "original_name", "status", "progress", "dry_run", "created_by", "created_at")
+    list_filter = ("status", "dry_run")
+    search_fields = ("project__name", "original_name")
+    raw_id_fields = ("project", "created_by")
+    readonly_fields = ("progress", "attempts", "summary", "errors")

@@ -1,8 +1,8 @@
-"""Django admin for projects, members, label configurations, datasets and media."""
+"""Django admin for projects, members, label configurations, datasets, media and API tokens."""
 
 from django.contrib import admin
 
-from projects.models import Dataset, LabelConfiguration, Media, Project, ProjectMember
+from projects.models import ApiToken, Dataset, LabelConfiguration, Media, Project, ProjectMember
 
 
 class ProjectMemberInline(admin.TabularInline):
@@ -50,3 +50,11 @@ class MediaAdmin(admin.ModelAdmin):
     search_fields = ("original_name", "sha256", "id")
     readonly_fields = ("id", "width", "height", "mime_type", "sha256", "size", "created_at")
     list_select_related = ("dataset",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__username", "prefix")
+    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")

@@ -7,7 +7,7 @@ A task's labels, imports and exports live in the labeling and exports apps' APIs
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -24,10 +24,9 @@ from labeling.states import TransitionError
 from projects import access, config, members, serializers
 from projects.configuring import ConfirmationNeeded, save_configuration
 from projects.creation import ProjectRejected, create_project
-from projects.datagym_v1 import add_tasks, delete_media, manageable_datasets
-from projects.datasets import attach_dataset, detach_dataset
-from projects.media import ImageRejected, add_image
-from projects.models import Dataset, Media, ProjectMember
+from projects.datasets import attach_dataset, create_tasks_for_dataset, detach_dataset
+from projects.media import ImageRejected, add_image, delete_media
+from projects.models import Media, ProjectMember
 
 Role = access.Role
 ADMIN = {Role.ADMIN}
@@ -41,19 +40,12 @@ def project_for(request, pk, roles=access.ANY_ROLE):
     return access.get_project(request.user, pk, roles)
 
 
-def readable_datasets(user):
-    """Datasets attached to a project the user is in, and datasets they created."""
-    if user.is_superuser:
-        return Dataset.objects.all()
-    return Dataset.objects.filter(Q(projects__in=access.visible_projects(user)) | Q(created_by=user)).distinct()
-
-
 def dataset_for(request, pk, manage=False):
     """A dataset the caller can read (404 otherwise); with `manage`, 403 unless they can change it."""
-    dataset = readable_datasets(request.user).filter(pk=pk).first() if pk <= MAX_ID else None
+    dataset = access.readable_datasets(request.user).filter(pk=pk).first() if pk <= MAX_ID else None
     if dataset is None:
         raise NotFound("No such dataset.")
-    if manage and not manageable_datasets(request.user).filter(pk=pk).exists():
+    if manage and not access.manageable_datasets(request.user).filter(pk=pk).exists():
         raise PermissionDenied("Changing a dataset needs the admin role in a project using it, or having created it.")
     return dataset
 
@@ -201,7 +193,7 @@ class DatasetList(generics.ListCreateAPIView):
     serializer_class = serializers.DatasetSerializer
 
     def get_queryset(self):
-        return readable_datasets(self.request.user).annotate(media_count=Count("media")).order_by("name")
+        return access.readable_datasets(self.request.user).annotate(media_count=Count("media")).order_by("name")
 
     def perform_create(self, serializer):
         serializer.save(created_by=self.request.user)
@@ -273,7 +265,7 @@ class DatasetMediaList(generics.ListAPIView):
         try:
             with transaction.atomic():
                 media = add_image(dataset, upload, body.validated_data.get("name") or upload.name)
-                add_tasks(dataset)
+                create_tasks_for_dataset(dataset)
         except ImageRejected as error:
             raise ValidationError({"file": [str(error)]}) from error
         return Response(serializers.MediaSerializer(media).data, status=status.HTTP_201_CREATED)
@@ -288,7 +280,7 @@ class MediaDetail(generics.RetrieveDestroyAPIView):
         return media_for(self.request, self.kwargs["media_id"], manage=self.request.method == "DELETE")
 
     def perform_destroy(self, instance):
-        delete_media(self.request.user, instance.pk)
+        delete_media(instance)
 
 
 class MediaFile(APIView):

@@ -16,7 +16,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
 
@@ -24,9 +24,10 @@ from labeling.models import Task
 from labeling.states import DONE_STATES, State
 from labelyard import jsonio
 from projects import access, config
+from projects import media as media_module
 from projects.configuring import save_configuration
-from projects.datasets import attach_dataset, create_missing_tasks, detach_dataset
-from projects.media import ImageRejected, add_image, clean_name
+from projects.datasets import attach_dataset, create_tasks_for_dataset, detach_dataset
+from projects.media import ImageRejected, add_image, add_image_from_url, clean_name
 from projects.models import Dataset, LabelConfiguration, Media, Project
 
 Role = access.Role
@@ -68,24 +69,6 @@ def millis(moment):
 # Visibility ---------------------------------------------------------------------------------
 
 
-def admin_projects(user):
-    """Projects where `user` is admin (every project for superusers)."""
-    if user.is_superuser:
-        return Project.objects.all()
-    return Project.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).distinct()
-
-
-def manageable_datasets(user):
-    """Datasets of the user's admin projects plus those they created and have not attached yet.
-
-    Both dataset lists of the API use this, so a project's datasets are always in the dataset
-    list too (spec section 5.1, client join).
-    """
-    if user.is_superuser:
-        return Dataset.objects.all()
-    return Dataset.objects.filter(Q(projects__in=admin_projects(user)) | Q(created_by=user)).distinct()
-
-
 def project_for(user, project_id):
     """An admin project of `user`; 404 for strangers and unknown ids, 403 for lesser roles."""
     try:
@@ -97,7 +80,7 @@ def project_for(user, project_id):
 
 
 def dataset_for(user, dataset_id):
-    dataset = manageable_datasets(user).filter(pk=dataset_id).first() if str(dataset_id).isdigit() else None
+    dataset = access.manageable_datasets(user).filter(pk=dataset_id).first() if str(dataset_id).isdigit() else None
     if dataset is None:
         raise not_found("Dataset", "id", dataset_id)
     return dataset
@@ -108,7 +91,7 @@ def media_for(user, media_id):
         media = Media.objects.select_related("dataset").filter(pk=uuid.UUID(str(media_id))).first()
     except ValueError as error:
         raise not_found("Media", "id", media_id) from error
-    if media is None or not manageable_datasets(user).filter(pk=media.dataset_id).exists():
+    if media is None or not access.manageable_datasets(user).filter(pk=media.dataset_id).exists():
         raise not_found("Media", "id", media_id)
     return media
 
@@ -167,7 +150,7 @@ def project_json(project, owner):
 
 
 def list_projects(user):
-    projects = admin_projects(user).select_related("label_configuration").order_by("name")
+    projects = access.admin_projects(user).select_related("label_configuration").order_by("name")
     return [project_json(p, user.username) for p in projects]
 
 
@@ -176,7 +159,7 @@ def _with_counts(datasets):
 
 
 def list_datasets(user):
-    datasets = _with_counts(manageable_datasets(user)).order_by("name").prefetch_related("media")
+    datasets = _with_counts(access.manageable_datasets(user)).order_by("name").prefetch_related("media")
     return [dataset_json(d, user.username, d.media.all()) for d in datasets]
 
 
@@ -203,7 +186,7 @@ def create_dataset(user, body):
         raise validation(details)
     existing = Dataset.objects.filter(name=name).first()
     if existing is not None:
-        if manageable_datasets(user).filter(pk=existing.pk).exists():
+        if access.manageable_datasets(user).filter(pk=existing.pk).exists():
             raise V1Error(412, "ex_alreadyexists", ["Dataset", "name", name], f"Dataset {name} already exists")
         # Dataset names are unique across the whole installation; this one belongs to someone else.
         raise validation([detail("Name", "ex_alreadyexists", ["Dataset", "name", name])], f"The name {name} is taken.")
@@ -232,12 +215,6 @@ def disconnect(user, project_id, dataset_id):
 # Media ---------------------------------------------------------------------------------------
 
 
-def add_tasks(dataset):
-    """Create the tasks of new images in every project the dataset is attached to."""
-    for project in dataset.projects.all():
-        create_missing_tasks(project, dataset)
-
-
 def upload_file(user, dataset_id, name, stream, length):
     """POST api/v1/media/{d}/file: the raw body is the image (section 5.4); returns the media JSON.
 
@@ -259,7 +236,7 @@ def upload_file(user, dataset_id, name, stream, length):
         try:
             with transaction.atomic():
                 media = add_image(dataset, handle, name)
-                add_tasks(dataset)
+                create_tasks_for_dataset(dataset)
         except ImageRejected as error:
             raise validation([detail("data", "ex_val_bin_mime", ["data", str(error)])], str(error)) from error
     return {
@@ -329,42 +306,25 @@ def add_urls(user, dataset_id, urls):
         if parsed.query or name.rsplit(".", 1)[-1].lower() not in URL_EXTENSIONS:
             results.append(url_status(url, "UNSUPPORTED_MIME_TYPE"))
             continue
-        media = _fetch_media(dataset, url, urllib.parse.unquote(name))
+        media = _fetch_media(dataset, url)
         results.append(url_status(url, "SUCCESS" if media else "FAILED", media))
         if media:
             known.add(url.lower())
-    add_tasks(dataset)
+    create_tasks_for_dataset(dataset)
     return results
 
 
-def _fetch_media(dataset, url, name):
+def _fetch_media(dataset, url):
     """Fetch and store one URL image; None if it cannot be fetched or is not an acceptable image."""
     try:
-        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 - scheme checked above
-            handle = read_to_tempfile(response, None)
-    except (OSError, ValueError, urllib.error.URLError, V1Error):
+        return add_image_from_url(dataset, url)
+    except ImageRejected:
         return None
-    with handle:
-        try:
-            with transaction.atomic():
-                media = add_image(dataset, handle, name)
-                Media.objects.filter(pk=media.pk).update(source_url=url)
-        except ImageRejected:
-            return None
-    media.source_url = url
-    return media
 
 
 def delete_media(user, media_id):
     """DELETE api/v1/media/{m}: the image, its tasks and labels go; affected exports change."""
-    media = media_for(user, media_id)
-    project_ids = list(media.dataset.projects.values_list("pk", flat=True))
-    files = [f for f in (media.file, media.thumbnail) if f]
-    with transaction.atomic():
-        media.delete()
-        for project in Project.objects.filter(pk__in=project_ids):
-            project.bump_revision()
-        transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files])
+    media_module.delete_media(media_for(user, media_id))
 
 
 # Label configuration (section 5.8) --------------------------------------------------------
@@ -372,7 +332,7 @@ def delete_media(user, media_id):
 
 def configuration_for(user, config_id):
     configuration = LabelConfiguration.objects.filter(pk=config_id).first() if str(config_id).isdigit() else None
-    if configuration is None or not admin_projects(user).filter(pk=configuration.project_id).exists():
+    if configuration is None or not access.admin_projects(user).filter(pk=configuration.project_id).exists():
         raise not_found("LabelConfiguration", "id", config_id)
     return configuration
 

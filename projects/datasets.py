@@ -25,6 +25,11 @@ def create_missing_tasks(project, dataset):
     return len(new)
 
 
+def create_tasks_for_dataset(dataset):
+    """Create the tasks of new images in every project `dataset` is attached to."""
+    return sum(create_missing_tasks(project, dataset) for project in dataset.projects.all())
+
+
 @transaction.atomic
 def detach_dataset(project, dataset):
     """Detach `dataset` and delete its tasks in `project` (with their labels); returns the count."""

@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from PIL import Image, UnidentifiedImageError
 
-from projects.models import Media
+from projects.models import Media, Project
 
 # Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
 # trusted from the client, so a file that lies about its type is caught.
@@ -168,3 +168,14 @@ def add_image_from_url(dataset, url):
             media.source_url = parsed.geturl()
             media.save(update_fields=["source_url"])
     return media
+
+
+def delete_media(media):
+    """Delete an image with its tasks and labels; its files go once the deletion is committed."""
+    project_ids = list(media.dataset.projects.values_list("pk", flat=True))
+    files = [f for f in (media.file, media.thumbnail) if f]
+    with transaction.atomic():
+        media.delete()
+        for project in Project.objects.filter(pk__in=project_ids):
+            project.bump_revision()
+        transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files])
