@@ -46,8 +46,8 @@ class ExportJobSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 
-    def get_download_url(self, job):
+    def get_download_url(self, job) -> str | None:
         return self._absolute("exports:download", job) if job.state == ExportJob.State.DONE and job.file else None
 
-    def get_archive_url(self, job):
+    def get_archive_url(self, job) -> str | None:
         return self._absolute("exports:archive", job) if job.state == ExportJob.State.DONE and job.archive else None

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -100,11 +101,13 @@ def mask(request, pk, media_id, key):
 class ProjectExportsView(APIView):
     """GET: the project's export jobs, newest first. POST {states?, masks?}: start (or reuse) an export."""
 
+    @extend_schema(responses=ExportJobSerializer(many=True))
     def get(self, request, project_id):
         project = access.get_project(request.user, project_id, roles={Role.ADMIN})
         jobs = project.export_jobs.all()[:HISTORY_LENGTH]
         return Response(ExportJobSerializer(jobs, many=True, context={"request": request}).data)
 
+    @extend_schema(request=ExportRequestSerializer, responses={200: ExportJobSerializer, 201: ExportJobSerializer})
     def post(self, request, project_id):
         project = access.get_project(request.user, project_id, roles={Role.ADMIN})
         serializer = ExportRequestSerializer(data=request.data)
@@ -120,6 +123,7 @@ class ProjectExportsView(APIView):
 class ExportJobView(APIView):
     """GET: one export job's state, progress and download URLs."""
 
+    @extend_schema(responses=ExportJobSerializer)
     def get(self, request, pk):
         job = _job(request.user, pk)
         return Response(ExportJobSerializer(job, context={"request": request}).data)

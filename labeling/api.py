@@ -6,6 +6,8 @@ version, so the client can tell the labeler instead of overwriting someone's wor
 """
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -13,7 +15,14 @@ from rest_framework.views import APIView
 
 from labeling import queue, review
 from labeling.labels import InvalidLabels, StaleVersion, read_labels, save_labels
-from labeling.serializers import LabelsSaveSerializer, RejectSerializer, error_list
+from labeling.serializers import (
+    LabelsSavedSerializer,
+    LabelsSaveSerializer,
+    RejectSerializer,
+    TaskLabelsSerializer,
+    TaskMovedSerializer,
+    error_list,
+)
 from labeling.states import TransitionError
 from projects import access
 
@@ -29,6 +38,7 @@ def _conflict(detail, **extra):
 class TaskLabelsView(APIView):
     """GET: the task's labels document and version. PUT {document, version}: replace them."""
 
+    @extend_schema(responses=TaskLabelsSerializer)
     def get(self, request, task_id):
         task = queue.open_task(request.user, task_id)
         document, version = read_labels(task)
@@ -42,6 +52,7 @@ class TaskLabelsView(APIView):
             }
         )
 
+    @extend_schema(request=LabelsSaveSerializer, responses={200: LabelsSavedSerializer, 409: OpenApiTypes.OBJECT})
     def put(self, request, task_id):
         task = queue.open_task(request.user, task_id)
         if not queue.can_edit(task, request.user):
@@ -69,6 +80,7 @@ class _TaskActionView(APIView):
 
     roles = access.ANY_ROLE
 
+    @extend_schema(request=None, responses={200: TaskMovedSerializer, 400: OpenApiTypes.OBJECT})
     def post(self, request, task_id):
         task = queue.open_task(request.user, task_id)
         if task.project.user_role not in self.roles:
@@ -111,6 +123,7 @@ class AcceptView(_TaskActionView):
         return reverse("labeling:review_queue", args=[task.project_id])
 
 
+@extend_schema_view(post=extend_schema(request=RejectSerializer, responses=TaskMovedSerializer))
 class RejectView(AcceptView):
     def act(self, request, task):
         serializer = RejectSerializer(data=request.data)

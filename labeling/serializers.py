@@ -1,4 +1,5 @@
-"""Request bodies of the labels API: a labels document with the version it was based on, and review comments."""
+"""Bodies of the labels API: a labels document with the version it was based on, review comments,
+and the answers (declared for the OpenAPI schema)."""
 
 from rest_framework import serializers
 
@@ -10,6 +11,29 @@ class LabelsSaveSerializer(serializers.Serializer):
 
     document = serializers.JSONField()
     version = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+
+
+class TaskLabelsSerializer(serializers.Serializer):
+    """GET /api/tasks/{id}/labels: the document, its version, and whether the caller may edit it."""
+
+    task = serializers.IntegerField()
+    state = serializers.CharField()
+    version = serializers.IntegerField()
+    editable = serializers.BooleanField()
+    document = serializers.JSONField()
+
+
+class LabelsSavedSerializer(serializers.Serializer):
+    task = serializers.IntegerField()
+    version = serializers.IntegerField()
+
+
+class TaskMovedSerializer(serializers.Serializer):
+    """The answer of skip, complete, accept and reject: the new state and where to go next."""
+
+    task = serializers.IntegerField()
+    state = serializers.CharField()
+    next_url = serializers.CharField()
 
 
 class RejectSerializer(serializers.Serializer):

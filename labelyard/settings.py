@@ -180,6 +180,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Task states and export job states are both fields named "state"; name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStateEnum": "labeling.states.State",
+        "ExportStateEnum": "exports.models.ExportJob.State",
+    },
 }
 
 LOGGING = {
