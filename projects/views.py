@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from exports.build import has_labels
 from labeling.states import State
 from labelyard import jsonio
 from projects import access, config, dashboard, tokens
@@ -74,6 +75,7 @@ def project_detail(request, pk):
         "task_total": sum(counts.values()),
         "datasets": project.datasets.annotate(media_count=Count("media")),
         "is_admin": project.user_role == Role.ADMIN,
+        "has_labels": has_labels(project),
     }
     return render(request, "projects/project_detail.html", context)
 

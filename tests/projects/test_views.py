@@ -167,3 +167,18 @@ def test_delete_is_for_admins(client, project, django_user_model):
     client.force_login(reviewer)
     assert client.post(reverse("projects:delete", args=[project.pk]), {"name": "Streets"}).status_code == 403
     assert Project.objects.filter(pk=project.pk).exists()
+
+
+def test_export_button_needs_labels(client, owner, project):
+    from labeling.models import TaskLabels
+
+    client.force_login(owner)
+    assert (
+        'disabled title="There are no labels to export yet"' in client.get(project.get_absolute_url()).content.decode()
+    )
+    media = Media.objects.create(
+        dataset=project.datasets.create(name="d"), original_name="x.png", width=1, height=1, mime_type="image/png"
+    )
+    TaskLabels.objects.create(task=Task.objects.create(project=project, media=media))
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert 'id="export-labels" href="/projects/' in page
