@@ -395,11 +395,17 @@ class _Reader:
         )
         if len(self.errors) > before or media is None:
             return None
+        try:
+            encoded = jsonio.dumps(geometries)
+        except TypeError:
+            # Only integers past 64 bits get here, when no image size bounds them.
+            self.fail(f"{path}.labels", "a coordinate is too large")
+            return None
         return Item(
             position=position,
             media_id=media,
             keep_data=image.keepData,
-            geometries=jsonio.dumps(geometries),
+            geometries=encoded,
             classifications=answers,
             geometry_count=self.ids,
             answer_count=self.answer_count,
