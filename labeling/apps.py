@@ -1,8 +1,14 @@
 """App config for labeling: tasks, their labels, the labeler queue, review and import."""
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class LabelingConfig(AppConfig):
     name = "labeling"
     verbose_name = "Labeling"
+
+    def ready(self):
+        from labeling.fields import load_json_as_text
+
+        connection_created.connect(load_json_as_text, dispatch_uid="labeling.load_json_as_text")

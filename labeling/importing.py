@@ -277,7 +277,7 @@ def _upsert_postgresql(rows, user_id, fresh):
             return
         cursor.execute(
             "CREATE TEMPORARY TABLE labelyard_import_rows "
-            "(task_id bigint, document jsonb, geometry_count integer, imported_count integer) ON COMMIT DROP"
+            "(task_id bigint, document json, geometry_count integer, imported_count integer) ON COMMIT DROP"
         )
         _copy(cursor, "COPY labelyard_import_rows FROM STDIN", rows, b"\n")
         cursor.execute(

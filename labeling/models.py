@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from labeling.fields import DocumentField
 from labeling.states import State, check_transition
 
 
@@ -71,7 +72,7 @@ class TaskLabels(models.Model):
     """
 
     task = models.OneToOneField(Task, primary_key=True, on_delete=models.CASCADE, related_name="labels")
-    document = models.JSONField(default=dict)
+    document = DocumentField(default=dict)
     geometry_count = models.PositiveIntegerField(default=0)
     imported_count = models.PositiveIntegerField(default=0)
     updated_by = models.ForeignKey(

@@ -21,12 +21,12 @@ CACHE_SECONDS = 600
 CLASS_COUNT_SQL = {
     "postgresql": """
         SELECT g->>'class', NULL, count(*) FROM labeling_tasklabels l
-          JOIN labeling_task t ON t.id = l.task_id, jsonb_array_elements(l.document->'geometries') g
+          JOIN labeling_task t ON t.id = l.task_id, json_array_elements(l.document->'geometries') g
          WHERE t.project_id = %s GROUP BY 1
         UNION ALL
         SELECT g->>'class', n->>'class', count(*) FROM labeling_tasklabels l
-          JOIN labeling_task t ON t.id = l.task_id, jsonb_array_elements(l.document->'geometries') g,
-               jsonb_array_elements(coalesce(g->'nested', '[]'::jsonb)) n
+          JOIN labeling_task t ON t.id = l.task_id, json_array_elements(l.document->'geometries') g,
+               json_array_elements(coalesce(g->'nested', '[]'::json)) n
          WHERE t.project_id = %s GROUP BY 1, 2""",
     "sqlite": """
         SELECT json_extract(g.value, '$.class'), NULL, count(*) FROM labeling_tasklabels l

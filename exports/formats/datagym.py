@@ -46,44 +46,79 @@ def label_classes(configuration):
     return classes
 
 
+QUESTION_KINDS = ("option", "checklist", "freetext")
+
+
+class _Question:
+    """One configured question, compiled once: its key, its children, and its unanswered array."""
+
+    __slots__ = ("key", "children", "unanswered")
+
+    def __init__(self, entry):
+        self.key = entry["key"]
+        self.children = [_Question(child) for child in entry["children"]]
+        # Shared by every unanswered occurrence; the writer never mutates it.
+        self.unanswered = [None, *({c.key: c.unanswered} for c in self.children)]
+
+    def array(self, answer):
+        """The DataGym classification array: the chosen values (or null), then one object per child."""
+        if not answer:
+            return self.unanswered
+        given = answer.get("children")
+        children = (
+            [{c.key: c.array(given.get(c.key))} for c in self.children]
+            if given
+            else [{c.key: c.unanswered} for c in self.children]
+        )
+        return [*(answer.get("values") or (None,)), *children]
+
+
 def _answers(questions, given):
-    """DataGym classification arrays for every configured question: values, then children."""
-    result = {}
-    for entry in questions:
-        answer = given.get(entry["key"]) or {}
-        values = answer.get("values") or [None]
-        children = answer.get("children") or {}
-        # A question's children are all questions: geometries never nest under classifications.
-        result[entry["key"]] = [*values, *({k: v} for k, v in _answers(entry["children"], children).items())]
-    return result
+    """DataGym classification arrays for every configured question, answered or not."""
+    if not given:
+        return {q.key: q.unanswered for q in questions}
+    return {q.key: q.array(given.get(q.key)) for q in questions}
 
 
-def _geometry_payload(kind, coordinates):
-    if kind == "point":
-        return [{"x": coordinates[0], "y": coordinates[1]}]
-    if kind == "rectangle":
-        x, y, w, h = coordinates
-        return [{"x": x, "y": y, "w": w, "h": h}]
-    if kind == "image_segmentation":
-        return [[{"x": x, "y": y} for x, y in ring] for ring in coordinates]
+def _points(coordinates):
     return [{"x": x, "y": y} for x, y in coordinates]
 
 
+PAYLOADS = {
+    "point": lambda c: [{"x": c[0], "y": c[1]}],
+    "rectangle": lambda c: [{"x": c[0], "y": c[1], "w": c[2], "h": c[3]}],
+    "image_segmentation": lambda c: [_points(ring) for ring in c],
+    "line": _points,
+    "polygon": _points,
+}
+
+
+class _GeometryClass:
+    """One configured geometry class, compiled once: its payload writer, questions and nested classes."""
+
+    __slots__ = ("key", "kind", "payload", "questions", "nested")
+
+    def __init__(self, entry):
+        self.key = entry["key"]
+        self.kind = entry["kind"]
+        self.payload = PAYLOADS[self.kind]
+        self.questions = [_Question(c) for c in entry["children"] if c["kind"] in QUESTION_KINDS]
+        self.nested = {c["key"]: _GeometryClass(c) for c in entry["children"] if c["kind"] not in QUESTION_KINDS}
+
+    def element(self, geometry):
+        return {
+            self.kind: self.payload(geometry["coordinates"]),
+            "classifications": _answers(self.questions, geometry.get("classifications")),
+        }
+
+
 class _Shapes:
-    """Per-entry lookups derived once from the configuration."""
+    """The configuration compiled for writing: root geometry classes and global questions."""
 
     def __init__(self, configuration):
-        self.roots = [e for e in configuration["entries"] if e["kind"] not in ("option", "checklist", "freetext")]
-        self.globals = [e for e in configuration["entries"] if e["kind"] in ("option", "checklist", "freetext")]
-        self.by_root = {e["key"]: e for e in self.roots}
-
-    @staticmethod
-    def questions(entry):
-        return [c for c in entry["children"] if c["kind"] in ("option", "checklist", "freetext")]
-
-    @staticmethod
-    def nested(entry):
-        return [c for c in entry["children"] if c["kind"] not in ("option", "checklist", "freetext")]
+        entries = configuration["entries"]
+        self.roots = {e["key"]: _GeometryClass(e) for e in entries if e["kind"] not in QUESTION_KINDS}
+        self.globals = [_Question(e) for e in entries if e["kind"] in QUESTION_KINDS]
 
 
 def task_element(shapes, row):
@@ -97,30 +132,20 @@ def task_element(shapes, row):
     }
     if row.get("segmentations") is not None:
         element["segmentations"] = row["segmentations"]
-    element["global_classifications"] = _answers(shapes.globals, document.get("classifications") or {})
-    labels = {entry["key"]: [] for entry in shapes.roots}
+    element["global_classifications"] = _answers(shapes.globals, document.get("classifications"))
+    labels = {key: [] for key in shapes.roots}
     for geometry in document.get("geometries", ()):
-        entry = shapes.by_root.get(geometry["class"])
-        if entry is None:
+        root = shapes.roots.get(geometry["class"])
+        if root is None:
             continue
-        nested_entries = {e["key"]: e for e in shapes.nested(entry)}
-        nested = {key: [] for key in nested_entries}
+        item = root.element(geometry)
+        nested = {key: [] for key in root.nested}
         for child in geometry.get("nested", ()):
-            child_entry = nested_entries.get(child["class"])
-            if child_entry is not None:
-                nested[child["class"]].append(
-                    {
-                        child_entry["kind"]: _geometry_payload(child_entry["kind"], child["coordinates"]),
-                        "classifications": _answers(shapes.questions(child_entry), child.get("classifications") or {}),
-                    }
-                )
-        labels[entry["key"]].append(
-            {
-                entry["kind"]: _geometry_payload(entry["kind"], geometry["coordinates"]),
-                "classifications": _answers(shapes.questions(entry), geometry.get("classifications") or {}),
-                "nested_geometries": nested,
-            }
-        )
+            child_class = root.nested.get(child["class"])
+            if child_class is not None:
+                nested[child_class.key].append(child_class.element(child))
+        item["nested_geometries"] = nested
+        labels[root.key].append(item)
     element["labels"] = labels
     return element
 
@@ -137,6 +162,9 @@ def write(stream, configuration, rows):
         count += 1
     stream.write(b"]\n")
     return count
+
+
+# Import ------------------------------------------------------------------------------------------
 
 
 GEOMETRY_KEYS = ("geometry", "rectangle", "polygon", "point", "line", "image_segmentation")
