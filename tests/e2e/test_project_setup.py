@@ -56,7 +56,8 @@ def test_admin_sets_up_a_project_and_the_dashboard_counts_the_work(open_as, djan
     page.click("button:has-text('Create dataset')")
     page.click("form.attach-row button:has-text('Attach')")
     page.evaluate(DROP_FILES, ["#drop-zone", [[f"boat_{i}.png", png_base64(i)] for i in range(3)]])
-    page.wait_for_selector("#upload-summary:has-text('Done: 3 image(s) added')")
+    page.wait_for_selector("#upload-summary:has-text('Done:')")
+    assert page.text_content("#upload-summary") == "Done: 3 image(s) added.", page.text_content("#upload-errors")
     assert sorted(Media.objects.values_list("original_name", flat=True)) == ["boat_0.png", "boat_1.png", "boat_2.png"]
     assert Task.objects.filter(project=project).count() == 3
 
