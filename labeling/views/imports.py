@@ -9,7 +9,9 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
 from rest_framework.parsers import FileUploadParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -67,6 +69,16 @@ def import_status(request, pk, job_id):
     return JsonResponse({"status": job.status, "progress": job.progress, "finished": job.finished})
 
 
+class ImportSummarySerializer(serializers.Serializer):
+    """What an import did (or, for a dry run, would do)."""
+
+    tasks = serializers.IntegerField()
+    geometries_added = serializers.IntegerField()
+    geometries_replaced = serializers.IntegerField()
+    classifications_set = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+
+
 class ImportsView(APIView):
     """POST a DataGym JSON file (multipart ``file``, or the JSON itself as the body) to import it.
 
@@ -77,6 +89,22 @@ class ImportsView(APIView):
 
     parser_classes = [MultiPartParser, JSONParser, FileUploadParser]
 
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    **{name: {"type": "boolean"} for name in OPTIONS},
+                },
+                "required": ["file"],
+            },
+            "application/json": {"type": "array", "items": {"type": "object"}},
+        },
+        parameters=[OpenApiParameter(name, bool, description=f"`{name}` import option") for name in OPTIONS],
+        responses={200: ImportSummarySerializer, 201: ImportSummarySerializer, 400: OpenApiTypes.OBJECT,
+                   413: OpenApiTypes.OBJECT},
+    )  # fmt: skip
     def post(self, request, pk):
         project = access.get_project(request.user, pk, roles={Role.ADMIN})
         try:
