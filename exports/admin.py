@@ -1,8 +1,8 @@
-"""Admin declarations for export jobs and their mask chunks."""
+"""Admin declarations for export jobs, their mask chunks, and releases."""
 
 from django.contrib import admin
 
-from exports.models import ExportChunk, ExportJob
+from exports.models import ExportChunk, ExportJob, Release
 
 
 @admin.register(ExportJob)
@@ -20,3 +20,12 @@ class ExportChunkAdmin(admin.ModelAdmin):
     list_filter = ("done",)
     search_fields = ("job__project__name", "job__id")
     raw_id_fields = ("job",)
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    list_display = ("id", "project", "name", "task_type", "state", "progress", "sample_count", "created_at")
+    list_filter = ("state", "task_type")
+    search_fields = ("project__name", "name")
+    raw_id_fields = ("project", "created_by")
+    readonly_fields = ("heartbeat", "attempts", "chunks_total", "snapshot", "file", "coco_file")

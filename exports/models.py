@@ -78,3 +78,66 @@ class ExportChunk(models.Model):
 
     def __str__(self):
         return f"Chunk {self.index} of export {self.job_id}"
+
+
+class Release(models.Model):
+    """A named, immutable snapshot of a project's labels, written as a Segments.ai release file and as COCO.
+
+    The files are written once, under MEDIA_ROOT/releases/<project>/<release>/, from a snapshot frozen
+    when the release is built; later label edits never reach them (decisions.md "Releases").
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class TaskType(models.TextChoices):
+        SEGMENTATION_BITMAP = "segmentation-bitmap", "Segmentation bitmap"
+        VECTOR = "vector", "Vector"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="releases")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    # Task states written as LABELED and as REVIEWED; the other states keep their own label status.
+    labeled_states = models.JSONField(default=list)
+    reviewed_states = models.JSONField(default=list)
+    task_type = models.CharField(max_length=32, choices=TaskType.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="releases"
+    )
+    # Scheme and host of the signed image and bitmap URLs in the release file.
+    base_url = models.CharField(max_length=300)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    revision = models.PositiveBigIntegerField(default=0)
+    # Counts of the finished release: samples (tasks), samples labelled and reviewed, objects written.
+    sample_count = models.PositiveIntegerField(default=0)
+    labeled_count = models.PositiveIntegerField(default=0)
+    reviewed_count = models.PositiveIntegerField(default=0)
+    annotation_count = models.PositiveIntegerField(default=0)
+    # Paths relative to MEDIA_ROOT; file and coco_file are set only once complete.
+    snapshot = models.CharField(max_length=255, blank=True)
+    file = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    coco_file = models.CharField(max_length=255, blank=True)
+    coco_size = models.PositiveBigIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    # Claims so far: a release whose worker keeps dying stops being retried (exports.releases.MAX_ATTEMPTS).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # The SDK caches files by release name: a name reused for other content would serve stale files.
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_release_name")]
+
+    def __str__(self):
+        return f"Release {self.name} of project {self.project_id} ({self.state})"
+
+    def get_absolute_url(self):
+        return reverse("exports:release", args=[self.pk])

@@ -1,9 +1,9 @@
-"""API shapes of export jobs: the request to start one and the job as clients see it."""
+"""API shapes of export jobs and releases: the requests that start them and the rows as clients see them."""
 
 from django.urls import reverse
 from rest_framework import serializers
 
-from exports.models import ExportJob
+from exports.models import ExportJob, Release
 from labeling.states import DONE_STATES, State
 
 
@@ -51,3 +51,70 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
     def get_archive_url(self, job) -> str | None:
         return self._absolute("exports:archive", job) if job.state == ExportJob.State.DONE and job.archive else None
+
+
+class ReleaseRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+    labeled_states = serializers.ListField(
+        child=serializers.ChoiceField(choices=State.choices), required=False, max_length=20
+    )
+    reviewed_states = serializers.ListField(
+        child=serializers.ChoiceField(choices=State.choices), required=False, max_length=20
+    )
+    task_type = serializers.ChoiceField(
+        choices=Release.TaskType.choices, required=False, help_text="Default: chosen from the label configuration."
+    )
+
+    def validate(self, attrs):
+        if "labeled_states" not in attrs and "reviewed_states" not in attrs:
+            attrs["labeled_states"] = [State.COMPLETED.value]
+            attrs["reviewed_states"] = [State.REVIEWED.value]
+        attrs.setdefault("labeled_states", [])
+        attrs.setdefault("reviewed_states", [])
+        if not attrs["labeled_states"] and not attrs["reviewed_states"]:
+            raise serializers.ValidationError("Give at least one state that counts as labelled or reviewed.")
+        return attrs
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+    coco_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Release
+        fields = [
+            "id",
+            "project",
+            "name",
+            "description",
+            "task_type",
+            "labeled_states",
+            "reviewed_states",
+            "state",
+            "progress",
+            "error",
+            "revision",
+            "sample_count",
+            "labeled_count",
+            "reviewed_count",
+            "annotation_count",
+            "size",
+            "coco_size",
+            "created_at",
+            "finished_at",
+            "download_url",
+            "coco_url",
+        ]
+        read_only_fields = fields
+
+    def _absolute(self, name, release):
+        url = reverse(name, args=[release.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    def get_download_url(self, release) -> str | None:
+        return self._absolute("exports:release_download", release) if release.state == Release.State.DONE else None
+
+    def get_coco_url(self, release) -> str | None:
+        return self._absolute("exports:release_coco", release) if release.state == Release.State.DONE else None

@@ -1,6 +1,7 @@
-"""Celery tasks of the exports app: thin wrappers that take ids and call one function of exports.build.
+"""Celery tasks of the exports app: thin wrappers that take ids and call one function of exports.build
+or exports.releases.
 
-Both are idempotent by claim (a second run does nothing), so they ack late and go back to the queue
+All are idempotent by claim (a second run does nothing), so they ack late and go back to the queue
 when their worker dies.
 """
 
@@ -19,3 +20,17 @@ def render_mask_chunk(export_chunk_id):
     from exports import build  # imported here to avoid an import cycle
 
     build.render_chunk(export_chunk_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def build_release(release_id):
+    from exports import releases  # imported here to avoid an import cycle
+
+    releases.build_release(release_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_release_chunk(release_id, attempt, index, start, stop):
+    from exports import releases  # imported here to avoid an import cycle
+
+    releases.render_chunk(release_id, attempt, index, start, stop)

@@ -1,25 +1,36 @@
-"""Export pages and endpoints: the export form with history and progress, downloads, masks, and the API.
+"""Export and release pages and endpoints: forms with history and progress, downloads, masks, signed
+release files, and the API.
 
 Views are thin: they check access through projects.access, validate, call one function of
-exports.build and answer. Every member of a project may export and download its labels
+exports.build or exports.releases and answer. Every member of a project may export and download its labels
 ("anyone with access downloads the labels"; DataGym limited this to admins, see docs/decisions.md).
 """
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exports import build
-from exports.forms import ExportForm
-from exports.models import ExportJob
-from exports.serializers import ExportJobSerializer, ExportRequestSerializer
+from exports import build, releases, signing
+from exports.forms import ExportForm, ReleaseForm
+from exports.models import ExportJob, Release
+from exports.serializers import (
+    ExportJobSerializer,
+    ExportRequestSerializer,
+    ReleaseRequestSerializer,
+    ReleaseSerializer,
+)
 from projects import access
+from projects.models import Media
 
 HISTORY_LENGTH = 50
 
@@ -126,3 +137,128 @@ class ExportJobView(APIView):
     def get(self, request, pk):
         job = _job(request.user, pk)
         return Response(ExportJobSerializer(job, context={"request": request}).data)
+
+
+def _release(user, pk):
+    release = Release.objects.filter(pk=pk).first()
+    if release is None:
+        raise Http404("No such release.")
+    release.project = access.get_project(user, release.project_id)
+    return release
+
+
+@login_required
+def release_page(request, project_id):
+    """The Releases tab: the form to create a release (admins) and every release with its state and links."""
+    project = access.get_project(request.user, project_id)
+    is_admin = project.user_role == access.Role.ADMIN
+    task_type = releases.default_task_type(project)
+    initial = {
+        "labeled_states": list(releases.DEFAULT_LABELED),
+        "reviewed_states": list(releases.DEFAULT_REVIEWED),
+        "task_type": task_type,
+    }
+    form = ReleaseForm(request.POST or None, initial=initial, project=project)
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied("Only project admins create releases.")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                releases.create_release(
+                    project,
+                    request.user,
+                    name=data["name"],
+                    description=data["description"],
+                    labeled_states=data["labeled_states"],
+                    reviewed_states=data["reviewed_states"],
+                    task_type=data["task_type"],
+                    base_url=_base_url(request),
+                )
+            except releases.ReleaseError as error:
+                form.add_error("name", str(error))
+            else:
+                return redirect("exports:releases", project.pk)
+    return render(
+        request,
+        "exports/release_page.html",
+        {"project": project, "form": form, "is_admin": is_admin, "releases": project.releases.all()},
+    )
+
+
+@login_required
+def download_release(request, pk):
+    release = _release(request.user, pk)
+    if release.state != Release.State.DONE:
+        raise Http404("This release is not finished.")
+    return _download(release.file, Path(release.file).name, "application/json")
+
+
+@login_required
+def download_coco(request, pk):
+    release = _release(request.user, pk)
+    if release.state != Release.State.DONE:
+        raise Http404("This release is not finished.")
+    return _download(release.coco_file, Path(release.coco_file).name, "application/json")
+
+
+def release_file(request, token, filename):
+    """An image or instance bitmap of a release, for whoever holds its signed URL (no login: see exports.signing)."""
+    try:
+        release, media_id, kind = releases.release_file(token)
+    except signing.InvalidToken as error:
+        # The caller is a download script, not a browser: a plain sentence says what is wrong.
+        return HttpResponseForbidden(str(error), content_type="text/plain; charset=utf-8")
+    if not filename.startswith(media_id):
+        raise Http404("This link names another file.")
+    if kind == signing.BITMAP:
+        path = releases.media_path(releases.bitmap_name(release, media_id))
+        if release.state != Release.State.DONE or not path.is_file():
+            raise Http404("No such bitmap in this release.")
+        return FileResponse(path.open("rb"), content_type="image/png")
+    media = Media.objects.filter(pk=media_id).first()
+    if media is None:
+        raise Http404("This image no longer exists.")
+    if media.file:
+        return FileResponse(media.file.open("rb"), content_type=media.mime_type)
+    if media.source_url:
+        return HttpResponseRedirect(media.source_url)
+    raise Http404("This image has no stored file.")
+
+
+class ProjectReleasesView(APIView):
+    """GET: the project's releases, newest first. POST {name, ...}: create a release (project admins)."""
+
+    @extend_schema(responses=ReleaseSerializer(many=True))
+    def get(self, request, project_id):
+        project = access.get_project(request.user, project_id)
+        return Response(ReleaseSerializer(project.releases.all(), many=True, context={"request": request}).data)
+
+    @extend_schema(request=ReleaseRequestSerializer, responses={201: ReleaseSerializer})
+    def post(self, request, project_id):
+        project = access.get_project(request.user, project_id, roles={access.Role.ADMIN})
+        serializer = ReleaseRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            release = releases.create_release(
+                project,
+                request.user,
+                name=data["name"].strip(),
+                description=data["description"],
+                labeled_states=data["labeled_states"],
+                reviewed_states=data["reviewed_states"],
+                task_type=data.get("task_type") or releases.default_task_type(project),
+                base_url=_base_url(request),
+            )
+        except releases.ReleaseError as error:
+            raise ValidationError({"name": [str(error)]}) from error
+        return Response(ReleaseSerializer(release, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class ReleaseView(APIView):
+    """GET: one release's state, progress, counts and download URLs."""
+
+    @extend_schema(responses=ReleaseSerializer)
+    def get(self, request, pk):
+        return Response(ReleaseSerializer(_release(request.user, pk), context={"request": request}).data)

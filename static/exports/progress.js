@@ -1,5 +1,5 @@
-// Export page: polls the status of every unfinished export and moves its progress bar; when a job
-// finishes or fails the page reloads once, so the history shows its size, links or error.
+// Export and release pages: polls the status of every unfinished export or release and moves its
+// progress bar; when one finishes or fails the page reloads once, so the list shows its links or error.
 (function () {
   "use strict";
   const POLL_MS = 1000;
@@ -24,7 +24,7 @@
       .catch(function () { window.setTimeout(function () { poll(row); }, POLL_MS * 5); });
   }
 
-  document.querySelectorAll("#export-history tr[data-job]").forEach(function (row) {
+  document.querySelectorAll("#export-history tr[data-job], #release-history tr[data-job]").forEach(function (row) {
     if (row.dataset.state === "queued" || row.dataset.state === "running") { poll(row); }
   });
 })();

@@ -1,0 +1,445 @@
+"""Releases from start to finish: create, claim, freeze a snapshot, render instance bitmaps in chunks, write files.
+
+Every step a Celery task runs is idempotent by claim (style guide 5.5). build_release() claims the
+release with one conditional update and freezes the project's labels into a snapshot (exports/snapshot.py);
+for segmentation-bitmap releases, chunk tasks render the bitmaps in parallel, each leaving a marker
+file once its bitmaps are in place; whoever completes the set claims the finish, writes the Segments.ai
+release file and the COCO file to temporary names, renames them and marks the release done. Nothing
+is ever rewritten afterwards: a release is immutable (decisions.md "Releases").
+"""
+
+import logging
+import os
+import shutil
+import tempfile
+from datetime import UTC, timedelta
+from pathlib import Path
+
+import numpy as np
+from celery import current_task
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from exports import masks, signing, snapshot
+from exports.formats import coco, segments
+from exports.models import Release
+from labeling.models import Task
+from labeling.states import State
+from labelyard import jsonio
+from projects.media import FORMATS
+
+logger = logging.getLogger(__name__)
+
+ReleaseState = Release.State
+MAX_ATTEMPTS = 3
+CHUNK_SIZE = 50  # tasks per bitmap task: about a second of rendering at 1080p
+SNAPSHOT_SHARE = 20  # percent of the progress bar for the snapshot when bitmaps follow
+FINISHING = 90  # progress once the files are being written; claims the finish
+DEFAULT_LABELED = (State.COMPLETED,)
+DEFAULT_REVIEWED = (State.REVIEWED,)
+EXTENSIONS = dict(FORMATS.values())  # MIME type -> file extension
+# Label status of a task whose state the release does not count as labelled or reviewed
+# (segments.typing.LabelStatus); tasks without labels in other states are unlabelled (null).
+OTHER_STATUS = {
+    State.IN_PROGRESS: "LABELING_IN_PROGRESS",
+    State.COMPLETED: "LABELING_IN_PROGRESS",
+    State.REVIEWED: "LABELING_IN_PROGRESS",
+    State.SKIPPED: "SKIPPED",
+    State.REVIEW_FAILED: "REJECTED",
+    State.BACKLOG: "PRELABELED",
+    State.WAITING: "PRELABELED",
+}
+
+
+class ReleaseError(ValueError):
+    """A release cannot be created as asked; the message says why."""
+
+
+def stale_after():
+    """How long a running release may go without a heartbeat before another run may take it over."""
+    return timedelta(seconds=getattr(settings, "LABELYARD_EXPORT_STALE_SECONDS", 300))
+
+
+def release_dir(release):
+    return Path("releases") / str(release.project_id) / str(release.pk)
+
+
+def media_path(name):
+    return Path(settings.MEDIA_ROOT) / name
+
+
+def bitmap_name(release, media_id):
+    return release_dir(release) / "bitmaps" / f"{media_id}.png"
+
+
+def default_task_type(project):
+    return segments.default_task_type(project.label_configuration.data)
+
+
+def create_release(
+    project, user, *, name, description, labeled_states, reviewed_states, task_type, base_url, dispatch=True
+):
+    """Create a queued release and, with `dispatch`, send it to a worker on commit; ReleaseError when the name is taken.
+
+    The create_release command passes dispatch=False and builds the release in its own process.
+    """
+    if set(labeled_states) & set(reviewed_states):
+        raise ReleaseError("A task state counts either as labelled or as reviewed, not as both.")
+    try:
+        with transaction.atomic():
+            release = Release.objects.create(
+                project=project,
+                name=name,
+                description=description,
+                labeled_states=sorted(labeled_states),
+                reviewed_states=sorted(reviewed_states),
+                task_type=task_type,
+                created_by=user,
+                base_url=base_url,
+            )
+    except IntegrityError as error:
+        raise ReleaseError(f"This project already has a release named “{name}”; release names are unique.") from error
+    if dispatch:
+        _dispatch_build(release.pk)
+    return release
+
+
+def _dispatch_build(release_id):
+    from exports import tasks  # imported here: tasks imports this module lazily too
+
+    tasks.build_release.delay_on_commit(release_id)
+
+
+def claim(release_id):
+    """Take the release for this run; None when another run holds it or it is finished.
+
+    A running release is taken over only when its heartbeat is stale (its worker died); after
+    MAX_ATTEMPTS claims it fails instead of looping.
+    """
+    now = timezone.now()
+    stale = Q(heartbeat__lt=now - stale_after()) | Q(heartbeat__isnull=True)
+    takeable = Q(state=ReleaseState.QUEUED) | (Q(state=ReleaseState.RUNNING) & stale)
+    taken = Release.objects.filter(takeable, pk=release_id, attempts__lt=MAX_ATTEMPTS).update(
+        state=ReleaseState.RUNNING, heartbeat=now, progress=0, attempts=F("attempts") + 1
+    )
+    if not taken:
+        Release.objects.filter(takeable, pk=release_id, attempts__gte=MAX_ATTEMPTS).update(
+            state=ReleaseState.FAILED,
+            error=f"The release stopped {MAX_ATTEMPTS} times without finishing; its worker may run out of memory.",
+            finished_at=now,
+        )
+        return None
+    return Release.objects.select_related("project").get(pk=release_id)
+
+
+def build_release(release_id, render=None):
+    """Freeze the snapshot, then render bitmaps (sent to `render`, Celery tasks by default) or finish.
+
+    A second run of a release that is done, failed or held by a live run does nothing.
+    """
+    release = claim(release_id)
+    if release is None:
+        return
+    try:
+        _build(release, render or _dispatch_chunks)
+    except Exception as error:
+        logger.exception("Release %s failed", release_id)
+        fail(release_id, error)
+
+
+def fail(release_id, error):
+    Release.objects.filter(pk=release_id, state=ReleaseState.RUNNING).update(
+        state=ReleaseState.FAILED, error=str(error) or error.__class__.__name__, finished_at=timezone.now()
+    )
+
+
+def _beat(release_id, progress):
+    Release.objects.filter(pk=release_id, state=ReleaseState.RUNNING).update(
+        progress=progress, heartbeat=timezone.now()
+    )
+
+
+def _build(release, render):
+    directory = media_path(release_dir(release))
+    # A previous run of this release may have died half-way; start from an empty folder.
+    shutil.rmtree(directory, ignore_errors=True)
+    (directory / "chunks").mkdir(parents=True)
+    bitmaps = release.task_type == segments.SEGMENTATION_BITMAP
+    share = SNAPSHOT_SHARE if bitmaps else FINISHING
+    total = max(snapshot.task_count(release.project_id, State.values), 1)
+    scratch = directory / "snapshot.jsonl.part"
+    revision, digest, count, ranges = snapshot.write_snapshot(
+        scratch,
+        release.project_id,
+        State.values,
+        chunk_size=CHUNK_SIZE,
+        progress=lambda done: _beat(release.pk, min(done * share // total, share)),
+    )
+    name = release_dir(release) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
+    os.replace(scratch, media_path(name))
+    chunks = ranges if bitmaps else []
+    Release.objects.filter(pk=release.pk).update(
+        snapshot=str(name), revision=revision, sample_count=count, chunks_total=len(chunks), progress=share
+    )
+    if chunks:
+        render(release.pk, release.attempts, chunks)
+    else:
+        finish(release.pk)
+
+
+def _dispatch_chunks(release_id, attempt, chunks):
+    from exports import tasks  # imported here: tasks imports this module lazily too
+
+    # Chunks go to the queue the build task came from, so a dedicated queue keeps all the work.
+    request = current_task.request if current_task else None
+    queue = ((request and request.delivery_info) or {}).get("routing_key")
+    for index, (start, stop) in enumerate(chunks):
+        tasks.render_release_chunk.apply_async_on_commit((release_id, attempt, index, start, stop), queue=queue)
+
+
+def render_inline(release_id, attempt, chunks):
+    """Render every chunk in this process (the create_release command has no broker)."""
+    for index, (start, stop) in enumerate(chunks):
+        render_chunk(release_id, attempt, index, start, stop)
+
+
+def label_status(release, state, document):
+    """The Segments.ai label status of a task in `state`, or None for an unlabelled sample (docs/releases.md)."""
+    if state in release.reviewed_states:
+        return segments.REVIEWED
+    if state in release.labeled_states:
+        return segments.LABELED
+    if document is None:
+        return None
+    return OTHER_STATUS.get(state)
+
+
+def _chunk_marker(release, index):
+    return media_path(release_dir(release)) / "chunks" / f"{index:06d}.json"
+
+
+def render_chunk(release_id, attempt, index, start, stop):
+    """Render one chunk's instance bitmaps, leave its marker, and finish the release if it is the last.
+
+    Only a chunk of the release's current attempt works: one sent by a run that was since taken
+    over would write into a folder that was emptied. Bitmaps and the marker go to temporary names
+    first, so a redelivered chunk finds either nothing or complete files.
+    """
+    release = (
+        Release.objects.select_related("project")
+        .filter(pk=release_id, state=ReleaseState.RUNNING, attempts=attempt)
+        .first()
+    )
+    if release is None:
+        return
+    try:
+        marker = _chunk_marker(release, index)
+        if not marker.exists():
+            _write_atomically(marker, jsonio.dumps(_render_bitmaps(release, start, stop)))
+        done = len(list(marker.parent.glob("*.json")))
+        if done < release.chunks_total:
+            _beat(release.pk, SNAPSHOT_SHARE + (FINISHING - SNAPSHOT_SHARE) * done // release.chunks_total)
+        else:
+            finish(release.pk)
+    except Exception as error:
+        logger.exception("Bitmap chunk %s of release %s failed", index, release_id)
+        fail(release_id, error)
+
+
+def _render_bitmaps(release, start, stop):
+    """Render the bitmaps of the snapshot's tasks in [start, stop); returns [[media, instances], ...].
+
+    `instances` lists, in id order, the indexes into segments.area_objects() of the objects that
+    cover at least one pixel: ids are renumbered 1..n over those, so every id in the bitmap is in the
+    annotations and every annotation is in the bitmap (spec segments-release.md section 11, pitfall 6).
+    """
+    path = media_path(release.snapshot)
+    kinds = _kinds(release, snapshot.read_header(path)["configuration"])
+    result = []
+    for task in snapshot.read_tasks(path, start, stop):
+        document = task["document"]
+        objects = segments.area_objects(document, kinds)
+        if label_status(release, task["status"], document) is None or not objects:
+            result.append([task["media"], []])
+            continue
+        rings = [masks.area_rings(kind, geometry["coordinates"]) for geometry, _, kind in objects]
+        ids = masks.instance_ids(task["width"], task["height"], rings)
+        present = np.flatnonzero(np.bincount(ids.ravel(), minlength=len(objects) + 1)[1:]) + 1
+        if len(present):
+            renumber = np.zeros(len(objects) + 1, dtype=np.uint32)
+            renumber[present] = np.arange(1, len(present) + 1, dtype=np.uint32)
+            png = masks.instance_png(renumber[ids])
+            _write_atomically(media_path(bitmap_name(release, task["media"])), png)
+        result.append([task["media"], (present - 1).tolist()])
+    return result
+
+
+def _kinds(release, configuration):
+    return {c["key"]: c["kind"] for c in segments.categories(configuration, release.task_type)}
+
+
+def _write_atomically(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".part-", delete=False) as stream:
+        stream.write(data)
+    os.replace(stream.name, path)
+
+
+def finish(release_id):
+    """Write the release file and the COCO file, then mark the release done.
+
+    The finish is claimed by moving the progress to FINISHING, so of two chunks that both see the set
+    complete only one writes; a finisher whose worker died is replaced once its heartbeat is stale.
+    """
+    now = timezone.now()
+    claimable = Q(progress__lt=FINISHING) | Q(heartbeat__lt=now - stale_after())
+    claimed = Release.objects.filter(claimable, pk=release_id, state=ReleaseState.RUNNING).update(
+        progress=FINISHING, heartbeat=now
+    )
+    # A vector release arrives here with the progress at FINISHING already, from its own build run.
+    release = Release.objects.select_related("project").filter(pk=release_id, state=ReleaseState.RUNNING).first()
+    if release is None or not (claimed or release.chunks_total == 0):
+        return
+    try:
+        fields = _write_files(release)
+    except Exception as error:
+        logger.exception("Release %s failed", release_id)
+        fail(release_id, error)
+        return
+    Release.objects.filter(pk=release_id, state=ReleaseState.RUNNING).update(
+        state=ReleaseState.DONE, progress=100, finished_at=timezone.now(), error="", **fields
+    )
+
+
+def _write_files(release):
+    path = media_path(release.snapshot)
+    configuration = snapshot.read_header(path)["configuration"]
+    categories = segments.categories(configuration, release.task_type)
+    mime_types = {
+        str(media): mime
+        for media, mime in Task.objects.filter(project_id=release.project_id)
+        .values_list("media_id", "media__mime_type")
+        .iterator()
+    }
+    statuses = {segments.LABELED: 0, segments.REVIEWED: 0}
+    urls = _UrlMaker(release)
+    stem = f"{slugify(release.project.name) or 'project'}-{slugify(release.name) or release.pk}"
+
+    def samples():
+        instances = _instances(release)
+        for task in snapshot.read_tasks(path):
+            media = task["media"]
+            present = next(instances) if instances is not None else None
+            status = label_status(release, task["status"], task["document"])
+            if status in statuses:
+                statuses[status] += 1
+            sample = {
+                "uuid": media,
+                "name": task["name"],
+                "image_url": urls.image(media, EXTENSIONS.get(mime_types.get(media), ".jpg")),
+                "metadata": {"task": task["task"], "state": task["status"], "labeler": task["labeler"]},
+                "label_status": status,
+                "document": task["document"],
+                "created_by": task["labeler"],
+            }
+            if present is not None:
+                sample["instances"] = present
+                sample["bitmap_url"] = urls.bitmap(media)
+            yield sample
+
+    header = {
+        "name": release.name,
+        "description": release.description,
+        "created_at": release.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00"),
+        "dataset_name": slugify(release.project.name) or f"project-{release.project_id}",
+        "task_type": release.task_type,
+        "categories": categories,
+    }
+    release_name = release_dir(release) / f"{stem}.json"
+    counts = _write_file(media_path(release_name), lambda s: segments.write(s, header, configuration, samples()))
+
+    def images():
+        names = set()
+        for task in snapshot.read_tasks(path):
+            if label_status(release, task["status"], task["document"]) in (segments.LABELED, segments.REVIEWED):
+                yield {
+                    "file_name": segments.unique_name(task["name"], task["media"], names),
+                    "width": task["width"],
+                    "height": task["height"],
+                    "media": task["media"],
+                    "document": task["document"],
+                }
+
+    info = {
+        "description": header["dataset_name"],
+        "version": release.name,
+        "date_created": header["created_at"],
+        "contributor": "Labelyard",
+    }
+    coco_name = release_dir(release) / f"{stem}-coco.json"
+    _write_file(media_path(coco_name), lambda s: coco.write(s, info, categories, images()))
+    return {
+        "file": str(release_name),
+        "size": media_path(release_name).stat().st_size,
+        "coco_file": str(coco_name),
+        "coco_size": media_path(coco_name).stat().st_size,
+        "annotation_count": counts[2],
+        "labeled_count": statuses[segments.LABELED],
+        "reviewed_count": statuses[segments.REVIEWED],
+    }
+
+
+def _instances(release):
+    """The chunk markers' instance lists in snapshot order, or None for a vector release."""
+    if release.task_type != segments.SEGMENTATION_BITMAP:
+        return None
+    markers = sorted((media_path(release_dir(release)) / "chunks").glob("*.json"))
+    return (entry[1] for marker in markers for entry in jsonio.loads(marker.read_bytes()))
+
+
+def _write_file(path, writer):
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".part-", delete=False) as stream:
+        try:
+            result = writer(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        except BaseException:
+            os.unlink(stream.name)
+            raise
+    os.replace(stream.name, path)
+    return result
+
+
+class _UrlMaker:
+    """Absolute signed URLs of a release's images and bitmaps; reverse() runs once, not per sample."""
+
+    PLACEHOLDER = "00token00"
+
+    def __init__(self, release):
+        self.release_id = release.pk
+        self.signer = signing.new_signer()
+        path = reverse("exports:release_file", args=[self.PLACEHOLDER, "file.png"])
+        self.prefix = release.base_url.rstrip("/") + path[: path.index(self.PLACEHOLDER)]
+
+    def image(self, media, extension):
+        return self._url(media, signing.IMAGE, extension)
+
+    def bitmap(self, media):
+        return self._url(media, signing.BITMAP, ".png")
+
+    def _url(self, media, kind, extension):
+        token = signing.token(self.signer, self.release_id, media, kind)
+        return f"{self.prefix}{token}/{media}{extension}"
+
+
+def release_file(token):
+    """(release, media id, kind) named by a valid token; signing.InvalidToken otherwise."""
+    release_id, media_id, kind = signing.read(token)
+    release = Release.objects.filter(pk=release_id).first()
+    if release is None:
+        raise signing.InvalidToken("This release no longer exists.")
+    return release, media_id, kind
