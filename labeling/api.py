@@ -21,9 +21,9 @@ from labeling.serializers import (
     RejectSerializer,
     TaskLabelsSerializer,
     TaskMovedSerializer,
-    error_list,
 )
 from labeling.states import TransitionError
+from labelyard.api_errors import error_list
 from projects import access
 
 

@@ -40,17 +40,3 @@ class RejectSerializer(serializers.Serializer):
     """POST /api/tasks/{id}/reject: what the labeler has to fix."""
 
     comment = serializers.CharField(max_length=MAX_COMMENT_LENGTH, allow_blank=True, trim_whitespace=True)
-
-
-def error_list(errors, prefix=""):
-    """Flatten DRF's nested error dict into [{path, message}], the shape every 400 of this API uses."""
-    flat = []
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            flat.extend(error_list(value, f"{prefix}.{key}" if prefix else str(key)))
-    elif isinstance(errors, list):
-        for item in errors:
-            flat.extend(error_list(item, prefix))
-    else:
-        flat.append({"path": prefix, "message": str(errors)})
-    return flat

@@ -221,14 +221,9 @@ class _Nested(msgspec.Struct):
     nested_geometries: dict[str, Any] = {}
 
 
-class _Label(msgspec.Struct, forbid_unknown_fields=True):
-    geometry: AnyCorners = msgspec.UNSET
-    rectangle: Corners = msgspec.UNSET
-    polygon: Points = msgspec.UNSET
-    point: Points = msgspec.UNSET
-    line: Points = msgspec.UNSET
-    image_segmentation: list[list[_XY]] | msgspec.UnsetType = msgspec.UNSET
-    classifications: dict[str, Any] = {}
+class _Label(_Nested, forbid_unknown_fields=True):
+    """A root geometry object: the seed's schema forbids unknown keys here and nests objects."""
+
     nested_geometries: dict[str, list[_Nested]] = {}
 
 
