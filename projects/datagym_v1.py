@@ -447,8 +447,9 @@ def bitmap(user, task_id, entry_key):
 
     from exports import masks
 
+    # Like every v1 route, only the projects where the token's user is admin (section 3).
     task = (
-        Task.objects.filter(pk=task_id, project__in=access.visible_projects(user))
+        Task.objects.filter(pk=task_id, project__in=access.admin_projects(user))
         .select_related("media", "labels")
         .first()
         if str(task_id).isdigit()
