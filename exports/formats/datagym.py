@@ -47,36 +47,40 @@ def label_classes(configuration):
 
 
 QUESTION_KINDS = ("option", "checklist", "freetext")
+NO_NESTED = {}  # shared by every root geometry of a class without nested classes; never mutated
 
 
 class _Question:
     """One configured question, compiled once: its key, its children, and its unanswered array."""
 
-    __slots__ = ("key", "children", "unanswered")
+    __slots__ = ("key", "children", "unanswered", "unanswered_children")
 
     def __init__(self, entry):
         self.key = entry["key"]
         self.children = [_Question(child) for child in entry["children"]]
-        # Shared by every unanswered occurrence; the writer never mutates it.
-        self.unanswered = [None, *({c.key: c.unanswered} for c in self.children)]
+        # Shared by every occurrence; the writer never mutates these lists.
+        self.unanswered_children = [{c.key: c.unanswered} for c in self.children]
+        self.unanswered = [None, *self.unanswered_children]
 
     def array(self, answer):
         """The DataGym classification array: the chosen values (or null), then one object per child."""
         if not answer:
             return self.unanswered
+        values = answer.get("values") or [None]
         given = answer.get("children")
-        children = (
-            [{c.key: c.array(given.get(c.key))} for c in self.children]
-            if given
-            else [{c.key: c.unanswered} for c in self.children]
-        )
-        return [*(answer.get("values") or (None,)), *children]
+        if not given:
+            return values + self.unanswered_children if self.children else values
+        return values + [{c.key: c.array(given.get(c.key))} for c in self.children]
 
 
-def _answers(questions, given):
+def _unanswered(questions):
+    return {q.key: q.unanswered for q in questions}
+
+
+def _answers(questions, given, unanswered):
     """DataGym classification arrays for every configured question, answered or not."""
     if not given:
-        return {q.key: q.unanswered for q in questions}
+        return unanswered
     return {q.key: q.array(given.get(q.key)) for q in questions}
 
 
@@ -96,19 +100,20 @@ PAYLOADS = {
 class _GeometryClass:
     """One configured geometry class, compiled once: its payload writer, questions and nested classes."""
 
-    __slots__ = ("key", "kind", "payload", "questions", "nested")
+    __slots__ = ("key", "kind", "payload", "questions", "unanswered", "nested")
 
     def __init__(self, entry):
         self.key = entry["key"]
         self.kind = entry["kind"]
         self.payload = PAYLOADS[self.kind]
         self.questions = [_Question(c) for c in entry["children"] if c["kind"] in QUESTION_KINDS]
+        self.unanswered = _unanswered(self.questions)
         self.nested = {c["key"]: _GeometryClass(c) for c in entry["children"] if c["kind"] not in QUESTION_KINDS}
 
     def element(self, geometry):
         return {
             self.kind: self.payload(geometry["coordinates"]),
-            "classifications": _answers(self.questions, geometry.get("classifications")),
+            "classifications": _answers(self.questions, geometry.get("classifications"), self.unanswered),
         }
 
 
@@ -119,6 +124,7 @@ class _Shapes:
         entries = configuration["entries"]
         self.roots = {e["key"]: _GeometryClass(e) for e in entries if e["kind"] not in QUESTION_KINDS}
         self.globals = [_Question(e) for e in entries if e["kind"] in QUESTION_KINDS]
+        self.unanswered = _unanswered(self.globals)
 
 
 def task_element(shapes, row):
@@ -132,19 +138,22 @@ def task_element(shapes, row):
     }
     if row.get("segmentations") is not None:
         element["segmentations"] = row["segmentations"]
-    element["global_classifications"] = _answers(shapes.globals, document.get("classifications"))
+    element["global_classifications"] = _answers(shapes.globals, document.get("classifications"), shapes.unanswered)
     labels = {key: [] for key in shapes.roots}
     for geometry in document.get("geometries", ()):
         root = shapes.roots.get(geometry["class"])
         if root is None:
             continue
         item = root.element(geometry)
-        nested = {key: [] for key in root.nested}
-        for child in geometry.get("nested", ()):
-            child_class = root.nested.get(child["class"])
-            if child_class is not None:
-                nested[child_class.key].append(child_class.element(child))
-        item["nested_geometries"] = nested
+        if root.nested:
+            nested = {key: [] for key in root.nested}
+            for child in geometry.get("nested", ()):
+                child_class = root.nested.get(child["class"])
+                if child_class is not None:
+                    nested[child_class.key].append(child_class.element(child))
+            item["nested_geometries"] = nested
+        else:
+            item["nested_geometries"] = NO_NESTED
         labels[root.key].append(item)
     element["labels"] = labels
     return element
