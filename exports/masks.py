@@ -113,7 +113,12 @@ def instance_png(ids):
     pixels[..., 1] = (ids >> 8) & 0xFF
     pixels[..., 0] = (ids >> 16) & 0xFF
     pixels[..., 3] = 255
-    return encode_png(pixels)
+    # Not PNG_PARAMS: with the alpha byte between every pixel, unfiltered RLE makes 1.4 MB in 140 ms
+    # per 1080p bitmap; OpenCV's default filter makes 15 kB in 30 ms (bench/release_coco.py).
+    ok, data = cv2.imencode(".png", pixels)
+    if not ok:
+        raise ValueError("OpenCV could not encode the bitmap as PNG.")
+    return data.tobytes()
 
 
 def rle_runs(items):

@@ -83,10 +83,18 @@ def _write_batch(stream, spill, batch, kinds, by_key, counts):
             entries.append(annotation)
     if pending:
         runs = masks.rle_runs([(width, height, rings) for _, width, height, rings in pending])
+        sizes = [width * height for _, width, height, _ in pending]
+        # A run reaching the last pixel switches off at the image's size: that is the end, not a switch.
+        runs = [p[:-1] if len(p) and p[-1] >= size else p for p, size in zip(runs, sizes, strict=True)]
+        # COCO's counts are the gaps between 0, the switch positions and the image size: one diff over
+        # the whole batch, cut per object (a diff per object costs more than the rest together).
+        bounds = np.concatenate([np.concatenate(([0], p, [size])) for p, size in zip(runs, sizes, strict=True)])
+        gaps = np.diff(bounds)
         uncompressed = []
+        start = 0
         for (annotation, width, height, _), positions in zip(pending, runs, strict=True):
-            size = width * height
-            runs_of = np.diff(positions[positions < size], prepend=0, append=size)
+            runs_of = gaps[start : start + len(positions) + 1]
+            start += len(positions) + 2
             uncompressed.append({"size": [height, width], "counts": runs_of})
             annotation["area"] = int(runs_of[1::2].sum())
         # pycocotools turns COCO's uncompressed counts into its compressed string form, all at once;

@@ -84,11 +84,15 @@ def attributes(answers, kinds):
     Unanswered questions are left out; `kinds` maps question keys to their kind.
     """
     result = {}
-    for key, answer in (answers or {}).items():
-        values = answer.get("values") or []
+    if not answers:
+        return result
+    for key, answer in answers.items():
+        values = answer.get("values")
         if values:
             result[key] = list(values) if kinds.get(key) == "checklist" else values[0]
-        result.update(attributes(answer.get("children"), kinds))
+        children = answer.get("children")
+        if children:
+            result.update(attributes(children, kinds))
     return result
 
 
