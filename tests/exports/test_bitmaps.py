@@ -1,0 +1,68 @@
+"""Instance bitmaps and COCO run lengths (exports/masks.py) against render() and shapely's pixel centres."""
+
+import io
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from pycocotools import mask as coco_mask
+from shapely.geometry import Polygon
+
+from exports import masks
+from tests.exports.test_masks import centres_inside, star
+
+WIDTH, HEIGHT = 320, 240
+
+
+def random_objects(seed, count=6):
+    rng = np.random.default_rng(seed)
+    objects = []
+    for _ in range(count):
+        cx, cy, r = rng.uniform(-20, 340), rng.uniform(-20, 260), rng.uniform(5, 70)
+        rings = [star(cx, cy, r, int(rng.integers(8, 40)), int(rng.integers(2**32)))]
+        if rng.random() < 0.5:
+            rings.append(star(cx, cy, r * 0.3, int(rng.integers(3, 12)), int(rng.integers(2**32))))
+        objects.append(rings)
+    objects.append([[[10, 10], [100, 100], [100, 10], [10, 100]]])  # self-intersecting: the exact path
+    return objects
+
+
+class TestInstanceIds:
+    @settings(max_examples=20, deadline=None)
+    @given(st.integers(0, 2**32 - 1))
+    def test_later_objects_on_top_by_pixel_centre(self, seed):
+        """Each pixel holds the id of the last object whose shape contains its centre, else 0."""
+        objects = random_objects(seed)
+        ids = masks.instance_ids(WIDTH, HEIGHT, objects)
+        expected = np.zeros((HEIGHT, WIDTH), dtype=np.uint32)
+        for number, rings in enumerate(objects, start=1):
+            expected[masks.render(WIDTH, HEIGHT, [rings]) > 0] = number
+        assert np.array_equal(ids, expected)
+
+    def test_png_encoding(self):
+        """The PNG is RGBA with id = R + 256 G + 65536 B and alpha 255."""
+        ids = np.zeros((4, 5), dtype=np.uint32)
+        ids[0, 0], ids[1, 1], ids[2, 2] = 1, 300, 70000
+        rgba = np.asarray(Image.open(io.BytesIO(masks.instance_png(ids))))
+        assert rgba.shape == (4, 5, 4) and (rgba[..., 3] == 255).all()
+        assert tuple(rgba[1, 1]) == (44, 1, 0, 255) and tuple(rgba[2, 2]) == (112, 17, 1, 255)
+
+    def test_square_is_exact(self):
+        """A rectangle covers exactly the pixels whose centres it contains."""
+        ids = masks.instance_ids(WIDTH, HEIGHT, [masks.area_rings("rectangle", [10.2, 20, 30, 40.7])])
+        assert np.array_equal(ids > 0, centres_inside(Polygon([(10.2, 20), (40.2, 20), (40.2, 60.7), (10.2, 60.7)])))
+
+
+class TestRleRuns:
+    @settings(max_examples=20, deadline=None)
+    @given(st.integers(0, 2**32 - 1))
+    def test_runs_decode_to_render(self, seed):
+        """pycocotools decodes the run lengths of every object to exactly render()'s mask, across image sizes."""
+        objects = random_objects(seed)
+        items = [(WIDTH if i % 2 else 200, HEIGHT if i % 2 else 100, rings) for i, rings in enumerate(objects)]
+        for (width, height, rings), positions in zip(items, masks.rle_runs(items), strict=True):
+            counts = np.diff(positions[positions < width * height], prepend=0, append=width * height)
+            rle = coco_mask.frPyObjects([{"size": [height, width], "counts": counts}], height, width)
+            decoded = coco_mask.decode(rle)[:, :, 0].astype(bool)
+            assert np.array_equal(decoded, masks.render(width, height, [rings]) > 0)
