@@ -27,7 +27,6 @@ from django.utils.text import slugify
 from exports import masks, signing, snapshot
 from exports.formats import coco, segments
 from exports.models import Release
-from labeling.models import Task
 from labeling.states import State
 from labelyard import jsonio
 from projects.media import FORMATS
@@ -319,12 +318,6 @@ def _write_files(release):
     path = media_path(release.snapshot)
     configuration = snapshot.read_header(path)["configuration"]
     categories = segments.categories(configuration, release.task_type)
-    mime_types = {
-        str(media): mime
-        for media, mime in Task.objects.filter(project_id=release.project_id)
-        .values_list("media_id", "media__mime_type")
-        .iterator()
-    }
     statuses = {segments.LABELED: 0, segments.REVIEWED: 0}
     urls = _UrlMaker(release)
     stem = f"{slugify(release.project.name) or 'project'}-{slugify(release.name) or release.pk}"
@@ -340,7 +333,7 @@ def _write_files(release):
             sample = {
                 "uuid": media,
                 "name": task["name"],
-                "image_url": urls.image(media, EXTENSIONS.get(mime_types.get(media), ".jpg")),
+                "image_url": urls.image(media, EXTENSIONS.get(task["mime_type"], ".jpg")),
                 "metadata": {"task": task["task"], "state": task["status"], "labeler": task["labeler"]},
                 "label_status": status,
                 "document": task["document"],

@@ -20,7 +20,7 @@ BATCH_SIZE = 2000
 
 
 def task_rows(project_id, states):
-    """Tuples (task, media, name, width, height, labeler, state, document text) in task order.
+    """Tuples (task, media, name, width, height, MIME type, labeler, state, document text) in task order.
 
     On PostgreSQL iterator() reads through a server-side cursor, BATCH_SIZE rows at a time, so
     memory stays flat whatever the project's size.
@@ -34,6 +34,7 @@ def task_rows(project_id, states):
             "media__original_name",
             "media__width",
             "media__height",
+            "media__mime_type",
             "labeler__username",
             "state",
             Cast("labels__document", TextField()),
@@ -47,7 +48,7 @@ def task_count(project_id, states):
 
 
 def _line(row):
-    task_id, media_id, name, width, height, labeler, state, document = row
+    task_id, media_id, name, width, height, mime_type, labeler, state, document = row
     head = jsonio.dumps(
         {
             "task": task_id,
@@ -55,6 +56,7 @@ def _line(row):
             "name": name,
             "width": width,
             "height": height,
+            "mime_type": mime_type,
             "labeler": labeler,
             "status": state,
         }
