@@ -11,17 +11,16 @@ import os
 import shutil
 import tempfile
 import zipfile
-from datetime import timedelta
 from pathlib import Path
 
 from celery import current_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from exports import masks, snapshot
+from exports import jobs, masks, snapshot
 from exports.formats import datagym
 from exports.models import ExportChunk, ExportJob
 from labeling.models import Task, TaskLabels
@@ -32,15 +31,9 @@ from projects.models import Project
 logger = logging.getLogger(__name__)
 
 JobState = ExportJob.State
-MAX_ATTEMPTS = 3
 CHUNK_SIZE = 50  # tasks per mask task: about a second of rendering at 1080p
 JSON_SHARE = 20  # percent of the progress bar for the snapshot and JSON when masks follow
 PROGRESS_EVERY = 1000
-
-
-def stale_after():
-    """How long a running job may go without a heartbeat before another run may take it over."""
-    return timedelta(seconds=getattr(settings, "LABELYARD_EXPORT_STALE_SECONDS", 300))
 
 
 def normalise_options(states=None, masks=False):
@@ -74,7 +67,7 @@ def start_export(project, user, options, base_url):
         .first()
     )
     if existing is not None:
-        if existing.state == JobState.RUNNING and _is_stale(existing):
+        if existing.state == JobState.RUNNING and jobs.is_stale(existing):
             _dispatch_build(existing.pk)
         return existing, False
     job = ExportJob.objects.create(
@@ -95,30 +88,9 @@ def _dispatch_build(job_id):
     tasks.build_export.delay_on_commit(job_id)
 
 
-def _is_stale(job):
-    return job.heartbeat is None or job.heartbeat < timezone.now() - stale_after()
-
-
 def claim(job_id):
-    """Take the job for this run; None when another run holds it or it is finished.
-
-    A running job is taken over only when its heartbeat is stale (its worker died); after
-    MAX_ATTEMPTS claims such a job fails instead of looping.
-    """
-    now = timezone.now()
-    stale = Q(heartbeat__lt=now - stale_after()) | Q(heartbeat__isnull=True)
-    takeable = Q(state=JobState.QUEUED) | (Q(state=JobState.RUNNING) & stale)
-    taken = ExportJob.objects.filter(takeable, pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
-        state=JobState.RUNNING, heartbeat=now, progress=0, chunks_done=0, attempts=F("attempts") + 1
-    )
-    if not taken:
-        ExportJob.objects.filter(takeable, pk=job_id, attempts__gte=MAX_ATTEMPTS).update(
-            state=JobState.FAILED,
-            error=f"The export stopped {MAX_ATTEMPTS} times without finishing; its worker may run out of memory.",
-            finished_at=now,
-        )
-        return None
-    return ExportJob.objects.get(pk=job_id)
+    """Take the job for this run (exports.jobs.claim); None when another run holds it or it is finished."""
+    return jobs.claim(ExportJob, job_id, chunks_done=0)
 
 
 def build_export(job_id, render=None):
@@ -137,9 +109,7 @@ def build_export(job_id, render=None):
 
 
 def fail(job_id, error):
-    ExportJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(
-        state=JobState.FAILED, error=str(error) or error.__class__.__name__, finished_at=timezone.now()
-    )
+    jobs.fail(ExportJob, job_id, error)
 
 
 def _build(job, render):

@@ -11,44 +11,52 @@ from django.db import models
 from django.urls import reverse
 
 
-class ExportJob(models.Model):
+class BackgroundJob(models.Model):
+    """What export jobs and releases share: a lifecycle claimed by exports.jobs, progress, files."""
+
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="export_jobs")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="export_jobs"
-    )
-    # Normalised by exports.build.normalise_options(), so equal options compare equal in queries.
-    options = models.JSONField(default=dict)
-    # Scheme and host the `segmentations` URLs in the file start with (the request's, or the command's).
+    # Scheme and host the URLs written into the files start with (the request's, or the command's).
     base_url = models.CharField(max_length=300)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     # Project.revision the files show: requested at creation, the one read at snapshot time after.
     revision = models.PositiveBigIntegerField(default=0)
-    # Paths relative to MEDIA_ROOT. The snapshot is the frozen input of the writer and the mask tasks;
-    # file and archive are set only when complete.
+    # Paths relative to MEDIA_ROOT. The snapshot is the frozen input of the writers and chunk tasks;
+    # file is set only when complete.
     snapshot = models.CharField(max_length=255, blank=True)
     file = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField(default=0)
-    archive = models.CharField(max_length=255, blank=True)
-    archive_size = models.PositiveBigIntegerField(default=0)
-    task_count = models.PositiveIntegerField(default=0)
     chunks_total = models.PositiveIntegerField(default=0)
-    chunks_done = models.PositiveIntegerField(default=0)
-    # Claims so far; a job that keeps killing its worker stops being retried (exports.build.MAX_ATTEMPTS).
+    # Claims so far; a job that keeps killing its worker stops being retried (exports.jobs.MAX_ATTEMPTS).
     attempts = models.PositiveSmallIntegerField(default=0)
     heartbeat = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-id"]
+
+
+class ExportJob(BackgroundJob):
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="export_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="export_jobs"
+    )
+    # Normalised by exports.build.normalise_options(), so equal options compare equal in queries.
+    options = models.JSONField(default=dict)
+    archive = models.CharField(max_length=255, blank=True)
+    archive_size = models.PositiveBigIntegerField(default=0)
+    task_count = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+
+    class Meta(BackgroundJob.Meta):
         indexes = [models.Index(fields=["project", "revision"], name="export_job_project_revision")]
 
     def __str__(self):
@@ -80,18 +88,12 @@ class ExportChunk(models.Model):
         return f"Chunk {self.index} of export {self.job_id}"
 
 
-class Release(models.Model):
+class Release(BackgroundJob):
     """A named, immutable snapshot of a project's labels, written as a Segments.ai release file and as COCO.
 
     The files are written once, under MEDIA_ROOT/releases/<project>/<release>/, from a snapshot frozen
     when the release is built; later label edits never reach them (decisions.md "Releases").
     """
-
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
 
     class TaskType(models.TextChoices):
         SEGMENTATION_BITMAP = "segmentation-bitmap", "Segmentation bitmap"
@@ -107,32 +109,16 @@ class Release(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="releases"
     )
-    # Scheme and host of the signed image and bitmap URLs in the release file.
-    base_url = models.CharField(max_length=300)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
-    revision = models.PositiveBigIntegerField(default=0)
     # Counts of the finished release: samples (tasks), samples labelled and reviewed, objects written.
     sample_count = models.PositiveIntegerField(default=0)
     labeled_count = models.PositiveIntegerField(default=0)
     reviewed_count = models.PositiveIntegerField(default=0)
     annotation_count = models.PositiveIntegerField(default=0)
-    # Paths relative to MEDIA_ROOT; file and coco_file are set only once complete.
-    snapshot = models.CharField(max_length=255, blank=True)
-    file = models.CharField(max_length=255, blank=True)
-    size = models.PositiveBigIntegerField(default=0)
+    # Relative to MEDIA_ROOT, set only once complete, like `file`.
     coco_file = models.CharField(max_length=255, blank=True)
     coco_size = models.PositiveBigIntegerField(default=0)
-    chunks_total = models.PositiveIntegerField(default=0)
-    # Claims so far: a release whose worker keeps dying stops being retried (exports.releases.MAX_ATTEMPTS).
-    attempts = models.PositiveSmallIntegerField(default=0)
-    heartbeat = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(BackgroundJob.Meta):
         # The SDK caches files by release name: a name reused for other content would serve stale files.
         constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_release_name")]
 

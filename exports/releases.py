@@ -12,19 +12,19 @@ import logging
 import os
 import shutil
 import tempfile
-from datetime import UTC, timedelta
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
 from celery import current_task
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from exports import masks, signing, snapshot
+from exports import jobs, masks, signing, snapshot
 from exports.formats import coco, segments
 from exports.models import Release
 from labeling.states import State
@@ -34,7 +34,6 @@ from projects.media import FORMATS
 logger = logging.getLogger(__name__)
 
 ReleaseState = Release.State
-MAX_ATTEMPTS = 3
 CHUNK_SIZE = 50  # tasks per bitmap task: about a second of rendering at 1080p
 SNAPSHOT_SHARE = 20  # percent of the progress bar for the snapshot when bitmaps follow
 FINISHING = 90  # progress once the files are being written; claims the finish
@@ -56,11 +55,6 @@ OTHER_STATUS = {
 
 class ReleaseError(ValueError):
     """A release cannot be created as asked; the message says why."""
-
-
-def stale_after():
-    """How long a running release may go without a heartbeat before another run may take it over."""
-    return timedelta(seconds=getattr(settings, "LABELYARD_EXPORT_STALE_SECONDS", 300))
 
 
 def release_dir(release):
@@ -114,25 +108,8 @@ def _dispatch_build(release_id):
 
 
 def claim(release_id):
-    """Take the release for this run; None when another run holds it or it is finished.
-
-    A running release is taken over only when its heartbeat is stale (its worker died); after
-    MAX_ATTEMPTS claims it fails instead of looping.
-    """
-    now = timezone.now()
-    stale = Q(heartbeat__lt=now - stale_after()) | Q(heartbeat__isnull=True)
-    takeable = Q(state=ReleaseState.QUEUED) | (Q(state=ReleaseState.RUNNING) & stale)
-    taken = Release.objects.filter(takeable, pk=release_id, attempts__lt=MAX_ATTEMPTS).update(
-        state=ReleaseState.RUNNING, heartbeat=now, progress=0, attempts=F("attempts") + 1
-    )
-    if not taken:
-        Release.objects.filter(takeable, pk=release_id, attempts__gte=MAX_ATTEMPTS).update(
-            state=ReleaseState.FAILED,
-            error=f"The release stopped {MAX_ATTEMPTS} times without finishing; its worker may run out of memory.",
-            finished_at=now,
-        )
-        return None
-    return Release.objects.select_related("project").get(pk=release_id)
+    """Take the release for this run (exports.jobs.claim); None when another run holds it or it is finished."""
+    return jobs.claim(Release, release_id)
 
 
 def build_release(release_id, render=None):
@@ -151,9 +128,7 @@ def build_release(release_id, render=None):
 
 
 def fail(release_id, error):
-    Release.objects.filter(pk=release_id, state=ReleaseState.RUNNING).update(
-        state=ReleaseState.FAILED, error=str(error) or error.__class__.__name__, finished_at=timezone.now()
-    )
+    jobs.fail(Release, release_id, error)
 
 
 def _beat(release_id, progress):
@@ -295,7 +270,7 @@ def finish(release_id):
     complete only one writes; a finisher whose worker died is replaced once its heartbeat is stale.
     """
     now = timezone.now()
-    claimable = Q(progress__lt=FINISHING) | Q(heartbeat__lt=now - stale_after())
+    claimable = Q(progress__lt=FINISHING) | Q(heartbeat__lt=now - jobs.stale_after())
     claimed = Release.objects.filter(claimable, pk=release_id, state=ReleaseState.RUNNING).update(
         progress=FINISHING, heartbeat=now
     )

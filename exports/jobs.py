@@ -1,0 +1,50 @@
+"""What export jobs and releases share as background jobs: claiming a row for one run, taking
+over a run whose worker died, and failing with the reason stored (style guide 5.5)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+MAX_ATTEMPTS = 3
+
+
+def stale_after():
+    """How long a running job may go without a heartbeat before another run may take it over."""
+    return timedelta(seconds=getattr(settings, "LABELYARD_EXPORT_STALE_SECONDS", 300))
+
+
+def is_stale(job):
+    return job.heartbeat is None or job.heartbeat < timezone.now() - stale_after()
+
+
+def claim(model, pk, **reset):
+    """Take row `pk` of `model` for this run with one conditional update; None if not takeable.
+
+    A queued row is taken; a running one only when its heartbeat is stale (its worker died).
+    After MAX_ATTEMPTS claims such a row fails instead of looping. `reset` fields are set too.
+    """
+    now = timezone.now()
+    state = model.State
+    stale = Q(heartbeat__lt=now - stale_after()) | Q(heartbeat__isnull=True)
+    takeable = Q(state=state.QUEUED) | (Q(state=state.RUNNING) & stale)
+    taken = model.objects.filter(takeable, pk=pk, attempts__lt=MAX_ATTEMPTS).update(
+        state=state.RUNNING, heartbeat=now, progress=0, attempts=F("attempts") + 1, **reset
+    )
+    if not taken:
+        name = model._meta.verbose_name
+        model.objects.filter(takeable, pk=pk, attempts__gte=MAX_ATTEMPTS).update(
+            state=state.FAILED,
+            error=f"The {name} stopped {MAX_ATTEMPTS} times without finishing; its worker may run out of memory.",
+            finished_at=now,
+        )
+        return None
+    return model.objects.select_related("project").get(pk=pk)
+
+
+def fail(model, pk, error):
+    """Mark a running row failed, keeping the error's message for the page and the API."""
+    model.objects.filter(pk=pk, state=model.State.RUNNING).update(
+        state=model.State.FAILED, error=str(error) or error.__class__.__name__, finished_at=timezone.now()
+    )
