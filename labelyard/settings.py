@@ -102,6 +102,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in rate limits (labelyard/login_throttle.py): failed sign-ins per user name and address, and
+# per address, within the window; over the limit a sign-in is refused with 429 until it passes.
+LABELYARD_LOGIN_FAILURE_LIMIT = int(os.environ.get("LABELYARD_LOGIN_FAILURE_LIMIT", "5"))
+LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
+LABELYARD_LOGIN_WINDOW_SECONDS = int(os.environ.get("LABELYARD_LOGIN_WINDOW_SECONDS", "900"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -125,6 +130,14 @@ MEDIA_URL = "/media-files/"
 # Upload limits: Pillow refuses images above this many pixels (decompression bombs).
 LABELYARD_MAX_IMAGE_PIXELS = int(os.environ.get("LABELYARD_MAX_IMAGE_PIXELS", str(100_000_000)))
 LABELYARD_MAX_UPLOAD_BYTES = int(os.environ.get("LABELYARD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+# Images added by URL (projects/media.py) are fetched only from public internet addresses, so a URL
+# cannot reach the cloud's metadata service, the database or anything else on the server's networks.
+# A site that answers only on loopback host names (a local install, `make run`, the tests) may also
+# fetch from loopback and private addresses; set the flag to decide explicitly.
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
+LABELYARD_URL_FETCH_ALLOW_PRIVATE = _env_flag(
+    "LABELYARD_URL_FETCH_ALLOW_PRIVATE", "1" if set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS else "0"
+)
 # Label imports (labeling/importing.py): larger files get a 413; files above the inline size run
 # as a background job with a progress bar instead of inside the page request.
 LABELYARD_MAX_IMPORT_BYTES = int(os.environ.get("LABELYARD_MAX_IMPORT_BYTES", str(512 * 1024 * 1024)))
@@ -165,6 +178,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "EXCEPTION_HANDLER": "labelyard.api_errors.exception_handler",
+    # orjson underneath: deeply nested JSON is a 400, not the standard library's RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "projects.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

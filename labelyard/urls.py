@@ -1,12 +1,16 @@
 """Top-level URLs: pages of each app, authentication, the admin and the API schema."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from labelyard import api_errors
+from labelyard import api_errors, login_throttle
 
 urlpatterns = [
+    # Both sign-in forms are rate limited; these routes shadow the ones of the includes below.
+    path("admin/login/", login_throttle.throttled(admin.site.login)),
+    path("accounts/login/", login_throttle.throttled(auth_views.LoginView.as_view()), name="login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -13,7 +13,7 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,13 +25,19 @@ from projects import access, config, members, serializers
 from projects.configuring import ConfirmationNeeded, save_configuration
 from projects.creation import ProjectRejected, create_project
 from projects.datasets import attach_dataset, create_tasks_for_dataset, detach_dataset
-from projects.media import ImageRejected, add_image, delete_media
+from projects.media import ImageRejected, add_image, delete_media, upload_too_large
 from projects.models import Media, ProjectMember
 
 Role = access.Role
 ADMIN = {Role.ADMIN}
 # Ids beyond a 64-bit integer cannot exist; refusing them early keeps SQLite from overflowing.
 MAX_ID = 2**63 - 1
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The body is larger than one image may be (setting LABELYARD_MAX_UPLOAD_BYTES)."
+    default_code = "too_large"
 
 
 def project_for(request, pk, roles=access.ANY_ROLE):
@@ -259,6 +265,8 @@ class DatasetMediaList(generics.ListAPIView):
     @extend_schema(request=serializers.MediaUploadSerializer, responses={201: serializers.MediaSerializer})
     def post(self, request, pk):
         dataset = dataset_for(request, pk, manage=True)
+        if upload_too_large(request):
+            raise PayloadTooLarge()
         body = serializers.MediaUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]

@@ -2,6 +2,7 @@
 by URL, and attach datasets to projects. Access rules come from projects.access."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from projects import access
 from projects.datasets import attach_dataset, create_tasks_for_media, detach_dataset
-from projects.media import ImageRejected, add_image, add_image_from_url
+from projects.media import ImageRejected, add_image, add_image_from_url, upload_too_large
 from projects.models import Dataset
 
 MEDIA_PAGE_SIZE = 60
@@ -71,6 +72,9 @@ def dataset_detail(request, pk):
 def dataset_upload(request, pk):
     """One image per request, so the page can show progress and a result per file."""
     dataset = _dataset(request, pk)
+    if upload_too_large(request):
+        limit = settings.LABELYARD_MAX_UPLOAD_BYTES
+        return JsonResponse({"error": f"The file is larger than {limit} bytes."}, status=413)
     upload = request.FILES.get("image")
     if upload is None:
         return JsonResponse({"error": "No file in the request (field `image`)."}, status=400)

@@ -19,10 +19,12 @@ from rest_framework.views import APIView
 from labeling import importing
 from labeling.models import ImportJob
 from projects import access
+from projects.media import MULTIPART_OVERHEAD, declared_body_size
 
 Role = access.Role
 OPTIONS = ("dry_run", "match_by_name", "clip")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+NESTED_TOO_DEEPLY = "The file is nested too deeply to be DataGym JSON; nothing was imported."
 
 
 class ImportForm(forms.Form):
@@ -34,18 +36,35 @@ class ImportForm(forms.Form):
     )
 
 
+def _too_large(request):
+    limit = settings.LABELYARD_MAX_IMPORT_BYTES + MULTIPART_OVERHEAD
+    return request.method == "POST" and declared_body_size(request) > limit
+
+
 @login_required
 def import_page(request, pk):
     project = access.get_project(request.user, pk, roles={Role.ADMIN})
-    form = ImportForm(request.POST or None, request.FILES or None)
     status_code = 200
-    if request.method == "POST" and form.is_valid():
+    if _too_large(request):
+        # Refused before Django copies the body to a temporary file: the form is shown empty.
+        form = ImportForm(data={})
+        size = declared_body_size(request) - MULTIPART_OVERHEAD
+        error = importing.FileTooLarge(size, settings.LABELYARD_MAX_IMPORT_BYTES).errors[0]["message"]
+        form.errors["file"] = form.error_class([error])
+        status_code = 413
+    else:
+        form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and status_code == 200 and form.is_valid():
         options = {name: form.cleaned_data[name] for name in OPTIONS}
         try:
             job = importing.start_import(project, form.cleaned_data["file"], user=request.user, **options)
         except importing.FileTooLarge as error:
             form.add_error("file", error.errors[0]["message"])
             status_code = 413
+        except RecursionError:
+            # The reader gives up on JSON nested deeper than it can decode; the job is marked failed.
+            form.add_error("file", NESTED_TOO_DEEPLY)
+            status_code = 400
         else:
             return redirect(job)
     jobs = project.import_jobs.all()[:10]
@@ -116,6 +135,15 @@ class ImportsView(APIView):
                 {"detail": str(rejected), "code": "invalid_import", "errors": rejected.errors},
                 status=rejected.status_code,
             )
+        except RecursionError:
+            return Response(
+                {
+                    "detail": NESTED_TOO_DEEPLY,
+                    "code": "invalid_import",
+                    "errors": [{"path": "", "message": NESTED_TOO_DEEPLY}],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         return Response(summary.as_dict(), status=status.HTTP_200_OK if summary.dry_run else status.HTTP_201_CREATED)
 
 
@@ -129,6 +157,7 @@ def _flag(request, name):
 def _request_file(request):
     """The import file's bytes, read without letting DRF parse a JSON body into Python objects."""
     if request.content_type.startswith("multipart/"):
+        importing.check_size(declared_body_size(request) - MULTIPART_OVERHEAD)
         upload = request.data.get("file")
         if upload is None or isinstance(upload, str):
             raise importing.ImportRejected([("", "Send the file as the multipart field `file`.")])
