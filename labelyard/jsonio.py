@@ -1,5 +1,8 @@
 """The one place JSON is encoded and decoded (orjson underneath), so speed and rules stay uniform."""
 
+import contextlib
+import gc
+
 import orjson
 
 JSONDecodeError = orjson.JSONDecodeError
@@ -19,3 +22,19 @@ def dumps_text(value, *, indent=False):
 def loads(data):
     """Parse JSON from bytes or str; raises JSONDecodeError (a ValueError) on bad input."""
     return orjson.loads(data)
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector around bulk JSON work.
+
+    Parsed JSON holds no reference cycles, so reference counting frees it; the collector would
+    only rescan the growing heap again and again (it tripled COCO writing time, docs/benchmarks.md).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -38,7 +38,7 @@ def write(stream, info, categories, images):
     opening = jsonio.dumps(header)
     stream.write(opening[: -len(b"]}")])
     counts = [0, 0]
-    with tempfile.TemporaryFile() as spill:
+    with tempfile.TemporaryFile() as spill, jsonio.collector_paused():
         batch = []
         for image in images:
             batch.append(image)

@@ -9,7 +9,6 @@ its JSON path; docs/import.md lists the rules.
 """
 
 import functools
-import gc
 import re
 import uuid
 from dataclasses import dataclass
@@ -165,10 +164,11 @@ def write(stream, configuration, rows):
     stream.write(b"[")
     stream.write(jsonio.dumps({"label_classes": label_classes(configuration)}))
     count = 0
-    for row in rows:
-        stream.write(b",\n")
-        stream.write(jsonio.dumps(task_element(shapes, row)))
-        count += 1
+    with jsonio.collector_paused():
+        for row in rows:
+            stream.write(b",\n")
+            stream.write(jsonio.dumps(task_element(shapes, row)))
+            count += 1
     stream.write(b"]\n")
     return count
 
@@ -295,9 +295,7 @@ def read(data, index, media_sizes=None, *, names=None, clip=False, progress=None
     items = []
     total = len(elements)
     # Parsing is bound by allocations; the cyclic collector finds nothing in fresh parse trees.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with jsonio.collector_paused():
         for position, raw in enumerate(elements):
             if len(reader.errors) >= MAX_ERRORS:
                 break
@@ -306,9 +304,6 @@ def read(data, index, media_sizes=None, *, names=None, clip=False, progress=None
                 items.append(item)
             if progress is not None and position % PROGRESS_EVERY == PROGRESS_EVERY - 1:
                 progress(position + 1, total)
-    finally:
-        if was_enabled:
-            gc.enable()
     errors = reader.errors
     if len(errors) >= MAX_ERRORS:
         errors = [*errors[:MAX_ERRORS], ("", f"more than {MAX_ERRORS} errors; fix these and try again")]
