@@ -1,0 +1,92 @@
+"""Schemathesis over every operation of /api/schema/, with path ids swapped for real objects.
+
+tests/projects/test_schemathesis.py lets schemathesis pick ids, so most requests end in 404; here
+every id names an object of a real project (its task, image, dataset, member, export), so the
+generated bodies and query strings reach the views' validation and the writes behind them. The
+caller is the project's admin with a token. No request may produce a 5xx.
+
+Examples per operation: LABELYARD_FUZZ_EXAMPLES / 25 (8 by default, the CI budget).
+"""
+
+import os
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.files.base import ContentFile
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from exports.models import ExportJob
+from labeling.models import Task
+from labeling.states import State
+from projects import tokens
+from projects.creation import create_project
+from projects.models import Dataset, Media, ProjectMember
+from tests.test_permission_matrix import png_bytes
+
+EXAMPLES = max(5, int(os.environ.get("LABELYARD_FUZZ_EXAMPLES", "200")) // 25)
+CONFIGURATION = {
+    "entries": [
+        {"key": "car", "name": "Car", "kind": "polygon", "children": [
+            {"key": "kind", "name": "Kind", "kind": "option", "options": ["a", "b"]}]},
+        {"key": "weather", "name": "Weather", "kind": "checklist", "options": ["sun", "rain"]},
+    ]
+}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def keep_connection(db):
+    """Requests run inside the test's transaction; see tests/projects/test_schemathesis.py."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def real_ids(django_user_model):
+    """(token, {path parameter name: id}) for one populated project."""
+    owner = django_user_model.objects.create_user("fuzz-owner")
+    labeler = django_user_model.objects.create_user("fuzz-labeler")
+    project = create_project("Fuzzed with ids", CONFIGURATION, owner=owner)
+    member = ProjectMember.objects.create(project=project, user=labeler, role="labeler")
+    dataset = Dataset.objects.create(name="fuzz_ids_set", created_by=owner)
+    project.datasets.add(dataset)
+    media = Media(dataset=dataset, original_name="a.png", width=64, height=48, mime_type="image/png", sha256="0" * 64)
+    media.file.save("a.png", ContentFile(png_bytes()), save=False)
+    media.save()
+    task = Task.objects.create(project=project, media=media, state=State.IN_PROGRESS, labeler=owner)
+    export = ExportJob.objects.create(project=project, base_url="http://testserver")
+    ids = {
+        "pk": project.pk,
+        "project_id": project.pk,
+        "id": project.pk,
+        "dataset_id": dataset.pk,
+        "media_id": str(media.pk),
+        "task_id": task.pk,
+        "member_id": member.pk,
+        "job_id": export.pk,
+    }
+    return tokens.create_token(owner, "fuzz")[1], ids
+
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_server_errors_on_real_objects(case, real_ids):
+    token, ids = real_ids
+    for name in case.path_parameters:
+        if name in ids:
+            case.path_parameters[name] = ids[name]
+    # Dataset routes name their dataset `pk` too; a project id there would mostly be a 404.
+    if case.path.startswith("/api/datasets/") and "pk" in case.path_parameters:
+        case.path_parameters["pk"] = ids["dataset_id"]
+    if case.path.startswith("/api/exports/"):
+        case.path_parameters["pk"] = ids["job_id"]
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=[not_a_server_error])
