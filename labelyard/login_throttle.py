@@ -3,7 +3,7 @@
 Failures are counted in Django's cache per (user name, client address), so one person mistyping a
 password cannot lock out a colleague elsewhere, and per client address, so one machine cannot try
 every user name instead. A successful sign-in clears its (user name, address) count. The limits
-are settings (LABELYARD_LOGIN_*, see README); the counts live as long as the window, in the
+are settings (LABELYARD_LOGIN_*, docs/reliability.md); the counts live as long as the window, in the
 configured cache (per process with the default local-memory cache, shared with a Redis cache).
 """
 

@@ -7,7 +7,7 @@ the route's pattern as Django's resolver spells it, so a route without a row fai
 to the project), {spare_dataset} (created by the project admin, attached nowhere), {media},
 {task} (the labeler's task in progress), {other_task} (another labeler's), {done_task}
 (completed by the labeler, waiting for review), {member} (the other labeler's membership),
-{export}, {import_job}, {config}, {user}, {group}, {object}.
+{export}, {release}, {import_job}, {config}, {user}, {group}.
 
 The rules behind the numbers (projects/access.py, docs/decisions.md): strangers get 404, lesser
 roles 403, the superuser is admin everywhere; every member may read, export and download; imports,
@@ -167,6 +167,18 @@ ROWS = [
     Row("exports/<int:pk>/download.zip", "GET", "/exports/{export}/download.zip", MEMBER_PAGE),
     Row("exports/<int:pk>/masks/<uuid:media_id>/<str:key>.png", "GET", "/exports/{export}/masks/{media}/seg.png",
         MEMBER_PAGE),
+    # Releases: every member reads and downloads them; only admins create them ---------------------
+    Row("projects/<int:project_id>/releases", "GET", "/projects/{project}/releases", MEMBER_PAGE),
+    Row("projects/<int:project_id>/releases", "POST", "/projects/{project}/releases", page(404, 403, 403, 200, 200),
+        _form({})),
+    Row("releases/<int:pk>/download", "GET", "/releases/{release}/download", MEMBER_PAGE),
+    Row("releases/<int:pk>/coco", "GET", "/releases/{release}/coco", MEMBER_PAGE),
+    # Release files are served to whoever holds a signed link (exports.signing); without one, nobody.
+    Row("release-files/<str:token>/<str:filename>", "GET", "/release-files/forged-token/{media}.png", everyone(403)),
+    Row("api/projects/<int:project_id>/releases", "GET", "/api/projects/{project}/releases", MEMBER_API),
+    Row("api/projects/<int:project_id>/releases", "POST", "/api/projects/{project}/releases",
+        api(404, 403, 403, 400, 400), _json({})),
+    Row("api/releases/<int:pk>", "GET", "/api/releases/{release}", MEMBER_API),
     # Authentication ------------------------------------------------------------------------------
     Row("accounts/login/", "GET", "/accounts/login/", {**ALL_PAGE, "anonymous": 200, "token_superuser": 200}),
     Row("accounts/logout/", "POST", "/accounts/logout/", everyone(LOGIN)),
@@ -295,6 +307,7 @@ ADMIN_MODELS = {
     "labeling/importjob": "{import_job}",
     "exports/exportjob": "{export}",
     "exports/exportchunk": "{export_chunk}",
+    "exports/release": "{release}",
 }
 for _model, _object in ADMIN_MODELS.items():
     ROWS += [

@@ -25,7 +25,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
-from exports.models import ExportChunk, ExportJob
+from exports.models import ExportChunk, ExportJob, Release
 from labeling.models import ImportJob, Task, TaskEvent, TaskLabels
 from labeling.states import State
 from projects import tokens
@@ -85,6 +85,7 @@ class World:
                                                    to_state="in_progress", at=self.task.created_at)  # fmt: skip
         self.export = self._finished_export()
         self.export_chunk = ExportChunk.objects.create(job=self.export, index=0, start=0, stop=0, done=True)
+        self.release = self._finished_release()
         self.import_job = ImportJob.objects.create(project=self.project, created_by=admin, original_name="x.json",
                                                    status=ImportJob.Status.DONE)  # fmt: skip
         self.group = Group.objects.create(name="matrix group")
@@ -104,6 +105,17 @@ class World:
         job.save()
         return job
 
+    def _finished_release(self):
+        from django.core.files.storage import default_storage
+
+        release = Release.objects.create(project=self.project, name="v1", task_type=Release.TaskType.VECTOR,
+                                         base_url="http://testserver", state=Release.State.DONE)  # fmt: skip
+        folder = f"releases/{self.project.pk}/{release.pk}"
+        release.file = default_storage.save(f"{folder}/release.json", ContentFile(b"{}"))
+        release.coco_file = default_storage.save(f"{folder}/coco.json", ContentFile(b"{}"))
+        release.save()
+        return release
+
     def placeholders(self):
         return {
             "project": self.project.pk,
@@ -116,6 +128,7 @@ class World:
             "member": self.member.pk,
             "export": self.export.pk,
             "export_chunk": self.export_chunk.pk,
+            "release": self.release.pk,
             "import_job": self.import_job.pk,
             "config": self.project.label_configuration.pk,
             "user": self.users["labeler"].pk,
