@@ -31,9 +31,9 @@ from projects.models import Project
 logger = logging.getLogger(__name__)
 
 JobState = ExportJob.State
-CHUNK_SIZE = 50  # tasks per mask task: about a second of rendering at 1080p
-JSON_SHARE = 20  # percent of the progress bar for the snapshot and JSON when masks follow
-PROGRESS_EVERY = 1000
+CHUNK_SIZE = 50  # tasks per chunk with masks: about a second of rendering at 1080p
+JSON_CHUNK_SIZE = 2000  # tasks per chunk without masks: about 0.3 s of JSON writing
+SNAPSHOT_SHARE = 20  # percent of the progress bar for the snapshot; the chunks fill the rest
 
 
 def normalise_options(states=None, masks=False):
@@ -113,47 +113,43 @@ def fail(job_id, error):
 
 
 def _build(job, render):
+    """Freeze the snapshot, then hand its chunks to `render`; each writes its part of the JSON
+    (and its masks), and the last one to finish assembles the files (finish())."""
     directory = media_path(job_dir(job))
     # A previous run of this job may have died half-way; start from an empty folder.
     shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    (directory / "parts").mkdir(parents=True)
     ExportChunk.objects.filter(job=job).delete()
     if _reuse(job):
         return
     states = job.options["states"]
-    with_masks = job.with_masks
     total = max(snapshot.task_count(job.project_id, states), 1)
-    json_share = JSON_SHARE if with_masks else 99
 
-    def progress(done, share_from=0):
-        percent = min(share_from + done * (json_share // 2) // total, 99)
+    def progress(done):
+        percent = done * SNAPSHOT_SHARE // total
         ExportJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(progress=percent, heartbeat=timezone.now())
 
     scratch = directory / "snapshot.jsonl.part"
+    chunk_size = CHUNK_SIZE if job.with_masks else JSON_CHUNK_SIZE
     revision, digest, count, ranges = snapshot.write_snapshot(
-        scratch, job.project_id, states, chunk_size=CHUNK_SIZE, progress=progress
+        scratch, job.project_id, states, chunk_size=chunk_size, progress=progress
     )
     snapshot_name = job_dir(job) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
     os.replace(scratch, media_path(snapshot_name))
-    ExportJob.objects.filter(pk=job.pk).update(snapshot=str(snapshot_name), revision=revision, task_count=count)
-    job.snapshot, job.revision, job.task_count = str(snapshot_name), revision, count
-
-    json_name = job_dir(job) / f"project-{job.project_id}-r{revision}-{digest[:8]}.json"
-    size = write_json(job, media_path(json_name), lambda n: progress(n, json_share // 2))
-    if not with_masks:
-        _finish(job.pk, file=str(json_name), size=size)
-        return
     ExportChunk.objects.bulk_create(
         ExportChunk(job=job, index=i, start=start, stop=stop) for i, (start, stop) in enumerate(ranges)
     )
-    # Downloads wait for state DONE, which the last mask chunk sets; the JSON is complete already.
     ExportJob.objects.filter(pk=job.pk).update(
-        chunks_total=len(ranges), progress=json_share, file=str(json_name), size=size
+        snapshot=str(snapshot_name),
+        revision=revision,
+        task_count=count,
+        chunks_total=len(ranges),
+        progress=SNAPSHOT_SHARE,
     )
     if ranges:
         render(job.pk)
     else:
-        finish_masks(job.pk)
+        finish(job.pk)
 
 
 def _dispatch_chunks(job_id):
@@ -218,35 +214,34 @@ def mask_url_templates(job, configuration):
     return templates
 
 
-def write_json(job, path, progress=None):
-    """Write the job's DataGym JSON from its snapshot to `path` via a temporary file; returns its size."""
+def part_path(job, chunk):
+    return media_path(job_dir(job) / "parts" / f"{chunk.index:06d}.json")
+
+
+def write_json(job, chunk):
+    """Write the chunk's tasks as its part of the DataGym JSON, through a temporary name."""
     snapshot_path = media_path(job.snapshot)
     configuration = snapshot.read_header(snapshot_path)["configuration"]
     templates = mask_url_templates(job, configuration)
-
-    def rows():
-        for done, task in enumerate(snapshot.read_tasks(snapshot_path), start=1):
-            yield {
-                "internal_media_ID": task["media"],
-                "external_media_ID": task["name"],
-                "labeler": task["labeler"],
-                "status": task["status"],
-                "segmentations": [t.format(media=task["media"]) for t in templates] if templates else None,
-                "document": task["document"],
-            }
-            if progress is not None and done % PROGRESS_EVERY == 0:
-                progress(done)
-
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".json-", delete=False) as stream:
+    rows = (
+        {
+            "internal_media_ID": task["media"],
+            "external_media_ID": task["name"],
+            "labeler": task["labeler"],
+            "status": task["status"],
+            "segmentations": [t.format(media=task["media"]) for t in templates] if templates else None,
+            "document": task["document"],
+        }
+        for task in snapshot.read_tasks(snapshot_path, chunk.start, chunk.stop)
+    )
+    path = part_path(job, chunk)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".part-", delete=False) as stream:
         try:
-            datagym.write(stream, configuration, rows())
-            stream.flush()
-            os.fsync(stream.fileno())
+            datagym.write_tasks(stream, configuration, rows)
         except BaseException:
             os.unlink(stream.name)
             raise
     os.replace(stream.name, path)
-    return path.stat().st_size
 
 
 def segmentation_objects(document, key):
@@ -255,9 +250,9 @@ def segmentation_objects(document, key):
 
 
 def render_chunk(chunk_id):
-    """Render one chunk's masks into the job's folder, count it done once, and finish the job if last.
+    """Write one chunk's part of the JSON and its masks, count it done once, and finish the job if last.
 
-    Masks are written to temporary names and renamed, so a re-run after a crash overwrites nothing
+    Files are written to temporary names and renamed, so a re-run after a crash overwrites nothing
     with half a file; a chunk already counted is not counted again.
     """
     chunk = ExportChunk.objects.select_related("job").filter(pk=chunk_id).first()
@@ -266,20 +261,16 @@ def render_chunk(chunk_id):
     try:
         _render_chunk(chunk)
     except Exception as error:
-        logger.exception("Mask chunk %s of export %s failed", chunk.index, chunk.job_id)
+        logger.exception("Chunk %s of export %s failed", chunk.index, chunk.job_id)
         fail(chunk.job_id, error)
 
 
 def _render_chunk(chunk):
     job = chunk.job
-    snapshot_path = media_path(job.snapshot)
-    configuration = snapshot.read_header(snapshot_path)["configuration"]
-    keys = [e["key"] for e in configuration["entries"] if e["kind"] == "image_segmentation"]
     if not chunk.done:
-        for task in snapshot.read_tasks(snapshot_path, chunk.start, chunk.stop):
-            for key in keys:
-                png = masks.mask_png(task["width"], task["height"], segmentation_objects(task["document"], key))
-                _write_atomically(media_path(mask_name(job, task["media"], key)), png)
+        write_json(job, chunk)
+        if job.with_masks:
+            _render_masks(job, chunk)
         with transaction.atomic():
             if not ExportChunk.objects.filter(pk=chunk.pk, done=False).update(done=True):
                 return
@@ -287,13 +278,23 @@ def _render_chunk(chunk):
             # The row stays locked until commit, so exactly one chunk sees the last count.
             done, total = ExportJob.objects.filter(pk=job.pk).values_list("chunks_done", "chunks_total").get()
             ExportJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
-                progress=JSON_SHARE + (99 - JSON_SHARE) * done // max(total, 1)
+                progress=SNAPSHOT_SHARE + (99 - SNAPSHOT_SHARE) * done // max(total, 1)
             )
     else:
         # A redelivered chunk: its count is in; finish the job if the first delivery died before.
         done, total = ExportJob.objects.filter(pk=job.pk).values_list("chunks_done", "chunks_total").get()
     if done >= total:
-        finish_masks(job.pk)
+        finish(job.pk)
+
+
+def _render_masks(job, chunk):
+    snapshot_path = media_path(job.snapshot)
+    configuration = snapshot.read_header(snapshot_path)["configuration"]
+    keys = [e["key"] for e in configuration["entries"] if e["kind"] == "image_segmentation"]
+    for task in snapshot.read_tasks(snapshot_path, chunk.start, chunk.stop):
+        for key in keys:
+            png = masks.mask_png(task["width"], task["height"], segmentation_objects(task["document"], key))
+            _write_atomically(media_path(mask_name(job, task["media"], key)), png)
 
 
 def _write_atomically(path, data):
@@ -303,12 +304,40 @@ def _write_atomically(path, data):
     os.replace(stream.name, path)
 
 
-def finish_masks(job_id):
-    """Zip the JSON and masks, then mark the job done; a second call finds it done and does nothing."""
+def finish(job_id):
+    """Assemble the JSON from the chunks' parts (and zip it with the masks), then mark the job done.
+
+    A second call finds the job done and does nothing.
+    """
     job = ExportJob.objects.filter(pk=job_id, state=JobState.RUNNING).first()
     if job is None:
         return
-    json_name = job.file
+    snapshot_path = media_path(job.snapshot)
+    digest = Path(job.snapshot).stem.rsplit("-", 1)[-1][:8]
+    json_name = job_dir(job) / f"project-{job.project_id}-r{job.revision}-{digest}.json"
+    json_path = media_path(json_name)
+    with tempfile.NamedTemporaryFile("wb", dir=json_path.parent, prefix=".json-", delete=False) as stream:
+        try:
+            stream.write(datagym.header(snapshot.read_header(snapshot_path)["configuration"]))
+            for part in sorted((json_path.parent / "parts").glob("*.json")):
+                with part.open("rb") as source:
+                    shutil.copyfileobj(source, stream, 1 << 20)
+            stream.write(datagym.FOOTER)
+            stream.flush()
+            os.fsync(stream.fileno())
+        except BaseException:
+            os.unlink(stream.name)
+            raise
+    os.replace(stream.name, json_path)
+    shutil.rmtree(json_path.parent / "parts", ignore_errors=True)
+    fields = {"file": str(json_name), "size": json_path.stat().st_size}
+    if job.with_masks:
+        fields.update(_archive(job, json_name))
+    _finish(job_id, **fields)
+
+
+def _archive(job, json_name):
+    """Zip the JSON and the masks; returns the archive's fields for the job row."""
     archive_name = job_dir(job) / f"project-{job.project_id}-r{job.revision}-export.zip"
     archive_path = media_path(archive_name)
     masks_dir = media_path(job_dir(job) / "masks")
@@ -323,13 +352,7 @@ def finish_masks(job_id):
             os.unlink(stream.name)
             raise
     os.replace(stream.name, archive_path)
-    _finish(
-        job_id,
-        file=str(json_name),
-        size=media_path(json_name).stat().st_size,
-        archive=str(archive_name),
-        archive_size=archive_path.stat().st_size,
-    )
+    return {"archive": str(archive_name), "archive_size": archive_path.stat().st_size}
 
 
 def stored_mask(job, media_id, key):

@@ -158,18 +158,35 @@ def task_element(shapes, row):
     return element
 
 
-def write(stream, configuration, rows):
-    """Write the export to the binary `stream`; returns the number of tasks written."""
+def header(configuration):
+    """The start of an export file: the array's opening and its ``label_classes`` element."""
+    return b"[" + jsonio.dumps({"label_classes": label_classes(configuration)})
+
+
+FOOTER = b"]\n"
+
+
+def write_tasks(stream, configuration, rows):
+    """Write one element per task row, each after a separator; returns how many were written.
+
+    Parts written this way by several processes concatenate, between header() and FOOTER, into
+    one file.
+    """
     shapes = _Shapes(configuration)
-    stream.write(b"[")
-    stream.write(jsonio.dumps({"label_classes": label_classes(configuration)}))
     count = 0
     with jsonio.collector_paused():
         for row in rows:
             stream.write(b",\n")
             stream.write(jsonio.dumps(task_element(shapes, row)))
             count += 1
-    stream.write(b"]\n")
+    return count
+
+
+def write(stream, configuration, rows):
+    """Write the whole export to the binary `stream`; returns the number of tasks written."""
+    stream.write(header(configuration))
+    count = write_tasks(stream, configuration, rows)
+    stream.write(FOOTER)
     return count
 
 

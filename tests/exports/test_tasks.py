@@ -66,7 +66,7 @@ def test_killed_worker_leaves_no_file_behind_a_link(celery_worker, admin_client,
     add_member(project, admin_user)
     job, _ = build.start_export(project, admin_user, build.normalise_options(masks=True), "http://testserver")
     wait_for(
-        lambda: job_row(job.pk)["progress"] > build.JSON_SHARE,
+        lambda: job_row(job.pk)["progress"] > build.SNAPSHOT_SHARE,
         timeout=120,
         interval=0.02,
         message=f"the mask phase (log: {celery_worker.log_path})",
