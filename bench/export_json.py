@@ -3,14 +3,17 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ly_bench .venv/bin/python manage.py migrate
     DATABASE_URL=... .venv/bin/python bench/export_json.py seed 10000
     DATABASE_URL=... .venv/bin/python bench/export_json.py run 10000
+    DATABASE_URL=... CELERY_BROKER_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/export_json.py workers 10000 2
 
 `seed` creates the project "bench export <TASKS>" with COPY (spec performance-notes.md: the ORM per
-row would dominate); `run` exports it in a fresh process and prints the wall time of the snapshot +
-JSON phases and the process's peak resident memory, so seeding never counts.
+row would dominate); `run` exports it in this process alone and prints the wall time of the snapshot +
+JSON phases and the process's peak resident memory, so seeding never counts; `workers` sends the
+export to N real worker processes (the chunks run in parallel) and times it until it is done.
 """
 
 import os
 import resource
+import subprocess
 import sys
 import time
 import uuid
@@ -28,6 +31,7 @@ from django.utils import timezone  # noqa: E402
 
 from exports import build  # noqa: E402
 from exports.models import ExportJob  # noqa: E402
+from exports.tasks import build_export as build_task  # noqa: E402
 from labelyard import jsonio  # noqa: E402
 from projects.creation import create_project  # noqa: E402
 from projects.demo import CONFIGURATION  # noqa: E402
@@ -153,29 +157,70 @@ def rss_mb():
     return 0.0
 
 
-def run(tasks):
+def new_job(tasks):
     project = Project.objects.get(name=f"bench export {tasks}")
     # A new revision, so the export is built rather than reused from the previous run.
     project.bump_revision()
     project.refresh_from_db()
+    return ExportJob.objects.create(
+        project=project, options=build.normalise_options(), base_url="http://localhost:8000", revision=project.revision
+    )
+
+
+def report(job, elapsed, label, memory=""):
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.DONE, job.error
+    print(f"{label}: tasks={job.task_count} geometries/task={GEOMETRIES} json={job.size / 1e6:.1f} MB "
+          f"time={elapsed:.2f} s{memory}")  # fmt: skip
+
+
+def run(tasks):
+    """The whole export in this process: snapshot, then every chunk one after the other."""
     # A running worker has the URL configuration loaded; a fresh process would import every view
     # module on the first reverse() (about 0.5 s here) and count it as export time.
     get_resolver().url_patterns  # noqa: B018 - loading is the point
     baseline = rss_mb()
-    job = ExportJob.objects.create(
-        project=project, options=build.normalise_options(), base_url="http://localhost:8000", revision=project.revision
-    )
+    job = new_job(tasks)
     started = time.perf_counter()
-    build.build_export(job.pk)
-    elapsed = time.perf_counter() - started
-    job.refresh_from_db()
-    assert job.state == ExportJob.State.DONE, job.error
+    build.build_export(job.pk, render=build.render_inline)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"tasks={job.task_count} geometries/task={GEOMETRIES} json={job.size / 1e6:.1f} MB "
-        f"time={elapsed:.2f} s peak_rss={peak:.0f} MB (before export {baseline:.0f} MB)"
+    report(
+        job, time.perf_counter() - started, "1 process", f" peak_rss={peak:.0f} MB (before export {baseline:.0f} MB)"
     )
+
+
+def workers(tasks, processes):
+    """The export as users get it: sent to `processes` real Celery worker processes, timed from the
+    request to the job's DONE (the workers are started and warmed up before the clock runs)."""
+    processes = int(processes)
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "labelyard", "worker", "-Q", queue, f"--concurrency={processes}",
+         "--loglevel=warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    try:
+        warm = new_job(tasks)
+        build_task.apply_async((warm.pk,), queue=queue)
+        wait_done(warm.pk, timeout=300)
+        job = new_job(tasks)
+        started = time.perf_counter()
+        build_task.apply_async((job.pk,), queue=queue)
+        wait_done(job.pk, timeout=300)
+        report(job, time.perf_counter() - started, f"{processes} worker processes")
+    finally:
+        worker.terminate()
+        worker.wait()
+
+
+def wait_done(job_id, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ExportJob.objects.filter(pk=job_id, state__in=["done", "failed"]).exists():
+            return
+        time.sleep(0.01)
+    raise TimeoutError(f"export {job_id} did not finish in {timeout} s")
 
 
 if __name__ == "__main__":
-    {"seed": seed, "run": run}[sys.argv[1]](int(sys.argv[2]))
+    {"seed": seed, "run": run, "workers": workers}[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])
