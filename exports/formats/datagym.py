@@ -197,6 +197,8 @@ GEOMETRY_KEYS = ("geometry", "rectangle", "polygon", "point", "line", "image_seg
 LABEL_KEYS = (*GEOMETRY_KEYS, "classifications", "nested_geometries")
 MIN_POINTS = {"point": 1, "line": 2, "polygon": 3, "ring": 3}
 MAX_ERRORS = 1000
+# msgspec, like every recursive decoder, gives up at some depth; the format never needs more than 10.
+TOO_DEEP = "the JSON is nested too deeply to read"
 DIGITS = re.compile(r"[0-9]+")
 PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 PROGRESS_EVERY = 500
@@ -371,6 +373,9 @@ class _Reader:
         except msgspec.DecodeError:
             self.fail("", f"the file is not valid JSON: {_syntax_error(data)}")
             return []
+        except RecursionError:
+            self.fail("", TOO_DEEP)
+            return []
         if not elements:
             self.fail("", "the file holds no images")
         return elements
@@ -381,6 +386,9 @@ class _Reader:
             image = self.decoder.decode(raw)
         except msgspec.ValidationError as error:
             self.structure_errors(raw, path, str(error))
+            return None
+        except RecursionError:
+            self.fail(path, TOO_DEEP)
             return None
         if image.label_classes is not msgspec.UNSET and image.internal_media_ID is msgspec.UNSET:
             return None  # the class list an export starts with (decisions.md)

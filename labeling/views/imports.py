@@ -24,7 +24,6 @@ from projects.media import MULTIPART_OVERHEAD, declared_body_size
 Role = access.Role
 OPTIONS = ("dry_run", "match_by_name", "clip")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-NESTED_TOO_DEEPLY = "The file is nested too deeply to be DataGym JSON; nothing was imported."
 
 
 class ImportForm(forms.Form):
@@ -61,10 +60,6 @@ def import_page(request, pk):
         except importing.FileTooLarge as error:
             form.add_error("file", error.errors[0]["message"])
             status_code = 413
-        except RecursionError:
-            # The reader gives up on JSON nested deeper than it can decode; the job is marked failed.
-            form.add_error("file", NESTED_TOO_DEEPLY)
-            status_code = 400
         else:
             return redirect(job)
     jobs = project.import_jobs.all()[:10]
@@ -134,15 +129,6 @@ class ImportsView(APIView):
             return Response(
                 {"detail": str(rejected), "code": "invalid_import", "errors": rejected.errors},
                 status=rejected.status_code,
-            )
-        except RecursionError:
-            return Response(
-                {
-                    "detail": NESTED_TOO_DEEPLY,
-                    "code": "invalid_import",
-                    "errors": [{"path": "", "message": NESTED_TOO_DEEPLY}],
-                },
-                status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(summary.as_dict(), status=status.HTTP_200_OK if summary.dry_run else status.HTTP_201_CREATED)
 
