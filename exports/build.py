@@ -94,13 +94,15 @@ def claim(job_id):
 
 
 def build_export(job_id, render=None):
-    """Run the job: snapshot, DataGym JSON, then masks in chunks (sent to `render`, Celery by default).
-
-    A second run of a job that is done, failed or held by a live run does nothing.
+    """Run the job: the snapshot, then chunks writing the JSON and masks (sent to `render`, Celery by
+    default). A second run of a job that is done, failed or held does nothing; for a job held in its
+    snapshot phase it returns the seconds until that run counts as dead, else None.
     """
     job = claim(job_id)
     if job is None:
-        return
+        # Held by another run still writing its snapshot (no chunks yet): that run's worker may have
+        # died, so the caller may retry then. Chunks have their own redelivery.
+        return jobs.held_for(ExportJob, job_id, chunks_total=0)
     try:
         _build(job, render or _dispatch_chunks)
     except Exception as error:

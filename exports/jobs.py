@@ -48,3 +48,13 @@ def fail(model, pk, error):
     model.objects.filter(pk=pk, state=model.State.RUNNING).update(
         state=model.State.FAILED, error=str(error) or error.__class__.__name__, finished_at=timezone.now()
     )
+
+
+def held_for(model, pk, **still):
+    """Seconds until a running row's heartbeat goes stale (None unless it is running and matches
+    `still`): when a redelivered task may retry to take over a run whose worker died."""
+    beat = model.objects.filter(pk=pk, state=model.State.RUNNING, attempts__lt=MAX_ATTEMPTS, **still)
+    beat = beat.values_list("heartbeat", flat=True).first()
+    if beat is None:
+        return None
+    return max(1, int((beat + stale_after() - timezone.now()).total_seconds()) + 1)

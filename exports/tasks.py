@@ -8,11 +8,14 @@ when their worker dies.
 from celery import shared_task
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def build_export(export_job_id):
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+def build_export(self, export_job_id):
     from exports import build  # imported here to avoid an import cycle
 
-    build.build_export(export_job_id)
+    wait = build.build_export(export_job_id)
+    if wait is not None:
+        # Redelivered while another run holds the job: look again once that run counts as dead.
+        raise self.retry(countdown=wait)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -330,11 +330,25 @@ def start_import(project, upload, *, dry_run=False, match_by_name=False, clip=Fa
     return job
 
 
+def held_for(job_id):
+    """Seconds until a running import's heartbeat goes stale; None when it is not running."""
+    beat = (
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, attempts__lt=MAX_ATTEMPTS)
+        .values_list("heartbeat_at", flat=True)
+        .first()
+    )
+    if beat is None:
+        return None
+    return max(1, int((beat + STALE_AFTER - timezone.now()).total_seconds()) + 1)
+
+
 def run_import_job(job_id):
     """Claim the job, import its file, record the outcome. A second run does nothing.
 
     The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat); the labels
-    and the switch to DONE commit together, so a redelivered message cannot import twice.
+    and the switch to DONE commit together, so a redelivered message cannot import twice. When
+    another run holds the job (its worker may have died), returns the seconds after which a new
+    try could take it over; otherwise None.
     """
     now = timezone.now()
     claimable = Q(status=ImportJob.Status.QUEUED) | Q(
@@ -342,7 +356,7 @@ def run_import_job(job_id):
     )
     jobs = ImportJob.objects.filter(pk=job_id, attempts__lt=MAX_ATTEMPTS)
     if not jobs.filter(claimable).update(status=ImportJob.Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now):
-        return
+        return held_for(job_id)
     job = ImportJob.objects.select_related("project__label_configuration", "created_by").get(pk=job_id)
 
     def progress(percent):

@@ -3,8 +3,12 @@
 from celery import shared_task
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def run_import(import_job_id):
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+def run_import(self, import_job_id):
     from labeling import importing  # imported here to avoid an import cycle
 
-    importing.run_import_job(import_job_id)
+    wait = importing.run_import_job(import_job_id)
+    if wait is not None:
+        # Redelivered while the job still looks held: its worker may have died, so look again once
+        # the heartbeat is stale instead of leaving the job "running" for good.
+        raise self.retry(countdown=wait)

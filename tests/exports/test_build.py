@@ -6,6 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 from django.test import TestCase
+from django.utils import timezone
 from PIL import Image
 
 from exports import build
@@ -182,6 +183,20 @@ class TestIdempotence:
             build.build_export(job.pk)
         job.refresh_from_db()
         assert (job.state, job.attempts) == (ExportJob.State.DONE, 2)
+
+    def test_job_held_in_its_snapshot_phase_says_when_to_retry(self):
+        """A redelivered build of a job whose snapshot another run is writing waits for its heartbeat."""
+        project = make_project("held", SEED_CONFIGURATION, [SEED_DOCUMENT])
+        job = ExportJob.objects.create(
+            project=project, options=build.normalise_options(), base_url="http://x", state="running", attempts=1,
+            heartbeat=timezone.now(),
+        )  # fmt: skip
+        wait = build.build_export(job.pk)
+        assert 0 < wait <= 301
+        ExportJob.objects.filter(pk=job.pk).update(chunks_total=3)
+        assert build.build_export(job.pk) is None
+        job.refresh_from_db()
+        assert (job.state, job.attempts) == (ExportJob.State.RUNNING, 1)
 
     def test_job_killing_its_worker_stops_after_max_attempts(self, settings):
         """After MAX_ATTEMPTS claims a stale job fails instead of looping."""

@@ -51,13 +51,14 @@ def test_killed_import_writes_nothing_and_reruns_once(celery_worker):
     assert not TaskLabels.objects.filter(task__project=project).exists(), "a killed import wrote labels"
     assert set(Task.objects.filter(project=project).values_list("version", flat=True)) == {0}
 
-    # A live run holds the job: running it again now does nothing.
-    importing.run_import_job(job.pk)
+    # A live-looking run holds the job: running it again now does nothing and says when to retry.
+    wait = importing.run_import_job(job.pk)
     assert ImportJob.objects.get(pk=job.pk).attempts == 1
+    assert 0 < wait <= importing.STALE_AFTER.total_seconds() + 1
     # Once the heartbeat is stale the job is taken over and finishes; a third run does nothing.
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - importing.STALE_AFTER - timedelta(1))
-    importing.run_import_job(job.pk)
-    importing.run_import_job(job.pk)
+    assert importing.run_import_job(job.pk) is None
+    assert importing.run_import_job(job.pk) is None
     row = ImportJob.objects.get(pk=job.pk)
     assert (row.status, row.attempts, row.summary["tasks"]) == (ImportJob.Status.DONE, 2, IMAGES)
     counts = set(TaskLabels.objects.filter(task__project=project).values_list("geometry_count", flat=True))
