@@ -115,11 +115,12 @@ def claim(release_id):
 def build_release(release_id, render=None):
     """Freeze the snapshot, then render bitmaps (sent to `render`, Celery tasks by default) or finish.
 
-    A second run of a release that is done, failed or held by a live run does nothing.
+    A second run of a release that is done, failed or held does nothing; for a release held in its
+    snapshot phase it returns the seconds until that run counts as dead (exports.jobs.held_for).
     """
     release = claim(release_id)
     if release is None:
-        return
+        return jobs.held_for(Release, release_id, chunks_total=0)
     try:
         _build(release, render or _dispatch_chunks)
     except Exception as error:

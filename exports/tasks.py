@@ -25,11 +25,14 @@ def render_mask_chunk(export_chunk_id):
     build.render_chunk(export_chunk_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def build_release(release_id):
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+def build_release(self, release_id):
     from exports import releases  # imported here to avoid an import cycle
 
-    releases.build_release(release_id)
+    wait = releases.build_release(release_id)
+    if wait is not None:
+        # Redelivered while another run holds the release: look again once that run counts as dead.
+        raise self.retry(countdown=wait)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
