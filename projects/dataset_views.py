@@ -27,7 +27,9 @@ class DatasetForm(forms.ModelForm):
 
 
 class UrlListForm(forms.Form):
-    urls = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="One image URL per line.")
+    urls = forms.CharField(
+        label="Image URLs", widget=forms.Textarea(attrs={"rows": 4}), help_text="One image URL per line."
+    )
 
     def clean_urls(self):
         urls = list(dict.fromkeys(line.strip() for line in self.cleaned_data["urls"].splitlines() if line.strip()))
