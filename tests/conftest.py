@@ -9,7 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.core import signals
+from django.db import close_old_connections, connection
 
 from labelyard.celery import app as celery_app
 
@@ -39,6 +40,18 @@ def eager_celery():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def requests_in_test_transaction(db):
+    """For WSGI calls made outside Django's test client (schemathesis): like the test client, keep
+    the end of each request from closing the database connection, which would abort the test's
+    transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def database_url():

@@ -8,9 +8,7 @@ import os
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -32,14 +30,8 @@ CONFIGURATION = {
 
 
 @pytest.fixture(autouse=True)
-def keep_connection(db):
-    """Requests run inside the test's transaction: like Django's test client, keep the end of each
-    request from closing the database connection, which would abort that transaction."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+def _requests_in_test_transaction(requests_in_test_transaction):
+    """Schemathesis calls the WSGI app directly (tests.conftest.requests_in_test_transaction)."""
 
 
 @pytest.fixture
