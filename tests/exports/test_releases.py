@@ -3,6 +3,7 @@ a real worker, and the pages, API and command refusing bad input with 4xx or Com
 
 import io
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from labeling.states import State
 from labelyard import jsonio
 from projects.models import Media, ProjectMember
 from tests.conftest import wait_for
-from tests.exports.conftest import add_member, make_project
+from tests.exports.conftest import SEGMENTATION_CONFIGURATION, add_member, make_project
 
 WIDTH, HEIGHT = 160, 120
 CONFIGURATION = {
@@ -399,3 +400,36 @@ class TestEntryPoints:
             with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
                 call_command("create_release", *args, stdout=io.StringIO())
         assert os.path.getsize(out) > 0
+
+
+@pytest.mark.worker
+def test_killed_worker_leaves_no_release_file_behind_a_link(celery_worker, admin_client, admin_user):
+    """SIGKILL of the worker while a release is built: it is not done, serves nothing, and a run
+    after the heartbeat went stale builds it completely."""
+    from tests.exports.test_tasks import children_of, segmented_documents
+
+    project = make_project("killed release", SEGMENTATION_CONFIGURATION, segmented_documents(400))
+    add_member(project, admin_user)
+    release = releases.create_release(
+        project, admin_user, name="k1", description="", labeled_states=[State.COMPLETED], reviewed_states=[],
+        task_type="segmentation-bitmap", base_url="http://testserver",
+    )  # fmt: skip
+    wait_for(
+        lambda: Release.objects.get(pk=release.pk).progress > 0,
+        timeout=120,
+        interval=0.02,
+        message=f"the release to start (log: {celery_worker.log_path})",
+    )
+    for pid in [*children_of(celery_worker.pid), celery_worker.pid]:
+        os.kill(pid, signal.SIGKILL)
+    celery_worker.wait(timeout=10)
+    row = Release.objects.get(pk=release.pk)
+    assert row.state == Release.State.RUNNING and row.file == "" and row.coco_file == ""
+    assert admin_client.get(reverse("exports:release_download", args=[release.pk])).status_code == 404
+    assert admin_client.get(reverse("exports:release_coco", args=[release.pk])).status_code == 404
+
+    Release.objects.filter(pk=release.pk).update(heartbeat=None)
+    releases.build_release(release.pk, render=releases.render_inline)
+    done = Release.objects.get(pk=release.pk)
+    assert (done.state, done.sample_count, done.attempts) == (Release.State.DONE, 400, 2), done.error
+    assert read(done)["dataset"]["samples"] and read(done, "coco_file")["annotations"]
