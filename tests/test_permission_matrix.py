@@ -188,7 +188,7 @@ def _cases():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("row", "actor", "expected"), _cases())
+@pytest.mark.parametrize(("row", "actor", "expected"), list(_cases()))
 def test_matrix(world, row, actor, expected):
     path = row.path.format(**world.placeholders())
     kwargs = row.body(world) if row.body else {}
@@ -270,7 +270,7 @@ def _unsafe_rows():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("row", _unsafe_rows())
+@pytest.mark.parametrize("row", list(_unsafe_rows()))
 def test_csrf_on_every_form_and_session_write(world, row):
     """A logged-in browser's POST, PUT, PATCH or DELETE without a CSRF token is a 403 on every
     route but the DataGym v1 API, which takes only tokens and is exempt by design."""

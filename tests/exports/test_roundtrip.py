@@ -1,15 +1,18 @@
 """Round trip: importing an export gives the same labels back (labeling/importing.py reads DataGym JSON)."""
 
+import itertools
+
 import pytest
 from django.test import TestCase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exports import build
+from labeling import importing
 from labeling.models import Task, TaskLabels
 from tests.exports.conftest import make_project
 
-importing = pytest.importorskip("labeling.importing")
+EXAMPLE_NUMBERS = itertools.count()  # project names must differ between examples of one transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -99,11 +102,12 @@ class TestRoundTrip:
     @given(st.lists(documents(), min_size=1, max_size=3))
     def test_import_of_export_gives_the_labels_back(self, labels):
         """import(export(labels)) == labels, segmentations and fractional coordinates included."""
-        source = make_project(f"source {id(labels)}", CONFIGURATION, labels, size=(WIDTH, HEIGHT))
+        number = next(EXAMPLE_NUMBERS)
+        source = make_project(f"source {number}", CONFIGURATION, labels, size=(WIDTH, HEIGHT))
         with TestCase.captureOnCommitCallbacks(execute=True):
             job, _ = build.start_export(source, None, build.normalise_options(), "http://testserver")
         job.refresh_from_db()
-        target = make_project(f"target {id(labels)}", CONFIGURATION, [], size=(WIDTH, HEIGHT))
+        target = make_project(f"target {number}", CONFIGURATION, [], size=(WIDTH, HEIGHT))
         target.datasets.add(*source.datasets.all())
         Task.objects.bulk_create(Task(project=target, media_id=t.media_id) for t in source.tasks.all())
         importing.import_labels(target, build.media_path(job.file).read_bytes())
