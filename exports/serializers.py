@@ -7,6 +7,13 @@ from exports.models import ExportJob, Release
 from labeling.states import DONE_STATES, State
 
 
+def absolute_url(context, name, pk):
+    """The URL of route `name` for `pk`, absolute when the serializer has the request to build it."""
+    url = reverse(name, args=[pk])
+    request = context.get("request")
+    return request.build_absolute_uri(url) if request is not None else url
+
+
 class ExportRequestSerializer(serializers.Serializer):
     states = serializers.ListField(
         child=serializers.ChoiceField(choices=State.choices), required=False, allow_empty=False, max_length=20
@@ -41,16 +48,15 @@ class ExportJobSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _absolute(self, name, job):
-        url = reverse(name, args=[job.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
-
     def get_download_url(self, job) -> str | None:
-        return self._absolute("exports:download", job) if job.state == ExportJob.State.DONE and job.file else None
+        if job.state != ExportJob.State.DONE or not job.file:
+            return None
+        return absolute_url(self.context, "exports:download", job.pk)
 
     def get_archive_url(self, job) -> str | None:
-        return self._absolute("exports:archive", job) if job.state == ExportJob.State.DONE and job.archive else None
+        if job.state != ExportJob.State.DONE or not job.archive:
+            return None
+        return absolute_url(self.context, "exports:archive", job.pk)
 
 
 class ReleaseRequestSerializer(serializers.Serializer):
@@ -108,13 +114,12 @@ class ReleaseSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _absolute(self, name, release):
-        url = reverse(name, args=[release.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
-
     def get_download_url(self, release) -> str | None:
-        return self._absolute("exports:release_download", release) if release.state == Release.State.DONE else None
+        if release.state != Release.State.DONE:
+            return None
+        return absolute_url(self.context, "exports:release_download", release.pk)
 
     def get_coco_url(self, release) -> str | None:
-        return self._absolute("exports:release_coco", release) if release.state == Release.State.DONE else None
+        if release.state != Release.State.DONE:
+            return None
+        return absolute_url(self.context, "exports:release_coco", release.pk)
