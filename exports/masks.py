@@ -3,27 +3,21 @@
 decisions.md "Masks" defines all three. Pure functions, no models or settings. A pixel is inside when
 its centre is; objects of a class are united and each object's holes cut only that object. The common
 case is one vectorised scanline pass over the whole image: every ring adds its signed crossings (+1
-into an outline, -1 into a hole) at the first pixel centre on or right of the crossing, and a running
-sum along each row gives, per pixel, the number of objects covering it. Objects that the sum cannot
+into an outline, -1 into a hole) at the first pixel centre on or right of the crossing; the running
+sum of the crossings in row order is the number of objects covering the pixels up to the next
+crossing, so where it turns positive and back to 0 are the mask's runs. Objects that the sum cannot
 describe exactly (self-intersecting rings, holes that overlap each other or leave the outline's box)
 are rasterised one by one instead.
 """
 
-import cv2
 import numpy as np
 import shapely
+
+from exports import png
 
 INSIDE = 255
 # Geometry kinds that cover an area, and so are instances in bitmaps and COCO masks.
 AREA_KINDS = ("rectangle", "polygon", "image_segmentation")
-# Masks are long runs of 0 and 255: no row filter plus zlib's run-length strategy encodes a 1080p mask
-# in about 3 ms, faster and smaller than OpenCV's defaults (measured in bench/masks_speed.py).
-PNG_PARAMS = [
-    cv2.IMWRITE_PNG_FILTER,
-    cv2.IMWRITE_PNG_FILTER_NONE,
-    cv2.IMWRITE_PNG_STRATEGY,
-    cv2.IMWRITE_PNG_STRATEGY_RLE,
-]
 
 
 def render(width, height, objects):
@@ -32,8 +26,6 @@ def render(width, height, objects):
     `objects` is an iterable of rings lists, as stored in a labels document: the outline first,
     then holes, each ring a list of [x, y] image coordinates.
     """
-    # int16 holds the count of overlapping objects: a document has at most 20,000 geometries.
-    counts = np.zeros((height, width + 1), dtype=np.int16)
     prepared = [
         arrays
         for arrays in ([np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in rings] for rings in objects)
@@ -52,30 +44,30 @@ def render(width, height, objects):
         else:
             exact.append(arrays)
         position += len(arrays)
+    switches = np.zeros(0, dtype=np.int64)
     if summed:
         rows, columns, directions, ring_index = _crossings(summed, width, height)
         # Along a row a simple ring alternates entering and leaving; a ring of positive area
         # enters on its edges going up (-1), so -direction * sign is +1 on entering an outline.
-        steps = (-directions * np.asarray(signs)[ring_index]).astype(np.int16)
-        np.add.at(counts.reshape(-1), rows * (width + 1) + columns, steps)
-    np.cumsum(counts, axis=1, out=counts)
-    mask = cv2.compare(counts[:, :width], 0, cv2.CMP_GT)
+        steps = -directions * np.asarray(signs)[ring_index]
+        # Columns run to `width` inclusive: a crossing there is the row's end, which is the next
+        # row's first pixel once the rows are laid end to end.
+        switches = _switches(rows * (width + 1) + columns, steps)
+        switches -= switches // (width + 1)
+    # The runs alternate outside and inside, starting outside; repeating each run's value over its
+    # length writes the mask in one pass, where a running sum would visit every pixel twice.
+    lengths = np.diff(switches, prepend=0, append=width * height)
+    values = np.zeros(len(lengths), dtype=np.uint8)
+    values[1::2] = INSIDE
+    mask = np.repeat(values, lengths).reshape(height, width)
     for arrays in exact:
         _paint_object(mask, arrays, width, height)
     return mask
 
 
-def encode_png(mask):
-    """PNG bytes of a single-channel uint8 array."""
-    ok, data = cv2.imencode(".png", mask, PNG_PARAMS)
-    if not ok:
-        raise ValueError("OpenCV could not encode the mask as PNG.")
-    return data.tobytes()
-
-
 def mask_png(width, height, objects):
     """The PNG of `objects` (lists of rings) on a `width` x `height` image."""
-    return encode_png(render(width, height, objects))
+    return png.encode(render(width, height, objects))
 
 
 def area_rings(kind, coordinates):
@@ -107,18 +99,11 @@ def instance_ids(width, height, objects):
 
 def instance_png(ids):
     """The 32-bit RGBA PNG of an instance id array: id = R + 256 G + 65536 B, alpha 255 (decisions.md "Masks")."""
-    # OpenCV takes four channels in B, G, R, A order.
-    pixels = np.empty((*ids.shape, 4), dtype=np.uint8)
-    pixels[..., 2] = ids & 0xFF
-    pixels[..., 1] = (ids >> 8) & 0xFF
-    pixels[..., 0] = (ids >> 16) & 0xFF
-    pixels[..., 3] = 255
-    # Not PNG_PARAMS: with the alpha byte between every pixel, unfiltered RLE makes 1.4 MB in 140 ms
-    # per 1080p bitmap; OpenCV's default filter makes 15 kB in 30 ms (bench/release_coco.py).
-    ok, data = cv2.imencode(".png", pixels)
-    if not ok:
-        raise ValueError("OpenCV could not encode the bitmap as PNG.")
-    return data.tobytes()
+    # Ids stay below 2**24, so a little-endian uint32 with the top byte set is R, G, B, A in memory.
+    pixels = np.bitwise_or(ids, np.uint32(0xFF000000), dtype="<u4").view(np.uint8).reshape(*ids.shape, 4)
+    # With the alpha byte between every pixel, unfiltered run lengths barely compress (1.4 MB per
+    # 1080p bitmap); "Up" leaves zeros wherever a row repeats the one above.
+    return png.encode(pixels, png.UP)
 
 
 def rle_runs(items):
@@ -175,16 +160,7 @@ def rle_runs(items):
         rows, columns, directions, ring_index = _crossings([arrays[i] for i in picked], heights, widths)
         stride = int((widths * heights).max()) + 1
         keys = owners[ring_index] * stride + rows * heights[ring_index] + columns
-        steps = -directions * signs[ring_index]
-        # Crossings come in runs of rows per edge, which a stable sort merges quickly.
-        order = np.argsort(keys, kind="stable")
-        keys, steps = keys[order], steps[order]
-        # Every ring's crossings of one line sum to zero, so the running sum is 0 between items;
-        # a position is switched by the sum after the last crossing at it.
-        inside = np.cumsum(steps) > 0
-        last = np.flatnonzero(np.concatenate((keys[1:] != keys[:-1], [True])))
-        keys, inside = keys[last], inside[last]
-        switches = keys[inside != np.concatenate(([False], inside[:-1]))]
+        switches = _switches(keys, -directions * signs[ring_index])
         bounds = np.searchsorted(switches // stride, np.arange(len(items) + 1))
         for index in np.unique(owners):
             results[index] = switches[bounds[index] : bounds[index + 1]] % stride
@@ -192,6 +168,23 @@ def rle_runs(items):
         width, height, item_rings = items[index]
         results[index] = _crop_runs(width, height, item_rings)
     return results
+
+
+def _switches(keys, steps):
+    """The sorted keys where the running sum of `steps`, taken in key order, turns positive or back to 0.
+
+    Every ring's crossings of one line sum to zero, so the sum is 0 at the end of each line; a key
+    is switched by the sum after the last step at it.
+    """
+    if not len(keys):
+        return keys
+    # Crossings come in runs of rows per edge, which a stable sort merges quickly.
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    inside = np.cumsum(steps[order]) > 0
+    last = np.flatnonzero(np.concatenate((keys[1:] != keys[:-1], [True])))
+    keys, inside = keys[last], inside[last]
+    return keys[inside != np.concatenate(([False], inside[:-1]))]
 
 
 def _crop(width, height, rings):

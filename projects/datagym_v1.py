@@ -6,6 +6,7 @@ else. A token acts for its user and sees the projects where that user is admin (
 Labelyard has no organisations, so ``owner`` is the caller's user name everywhere.
 """
 
+import io
 import re
 import tempfile
 import urllib.error
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
+from PIL import Image
 
 from labeling.models import Task
 from labeling.states import DONE_STATES, State
@@ -443,9 +445,7 @@ def export_file(user, project_id, bitmap_url):
 
 def bitmap(user, task_id, entry_key):
     """GET api/v1/export/bitmap/{t}/{key} (section 5.6): one class's mask as an 8-bit BMP."""
-    import cv2  # imported here: only this endpoint draws
-
-    from exports import masks
+    from exports import masks  # imported here: only this endpoint draws
 
     # Like every v1 route, only the projects where the token's user is admin (section 3).
     task = (
@@ -465,11 +465,9 @@ def bitmap(user, task_id, entry_key):
     labels = getattr(task, "labels", None)
     geometries = labels.document.get("geometries", []) if labels and kinds[entry_key] == "image_segmentation" else []
     objects = [g["coordinates"] for g in geometries if g.get("class") == entry_key and g.get("coordinates")]
-    mask = masks.render(task.media.width, task.media.height, objects)
-    ok, encoded = cv2.imencode(".bmp", mask)
-    if not ok:
-        raise V1Error(500, "ex_system", [], "The bitmap could not be encoded.")
-    return encoded.tobytes()
+    encoded = io.BytesIO()
+    Image.fromarray(masks.render(task.media.width, task.media.height, objects)).save(encoded, "BMP")
+    return encoded.getvalue()
 
 
 def _walk(entries):

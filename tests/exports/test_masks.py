@@ -106,6 +106,15 @@ class TestRender:
         mask = masks.render(1920, 1080, [])
         assert mask.shape == (1080, 1920) and mask.dtype == np.uint8 and not mask.any()
 
+    def test_an_object_between_pixel_centres_paints_nothing(self):
+        """A sliver that crosses no pixel-centre row has no crossings at all: an all-zero mask."""
+        assert not masks.render(10, 10, [[[[1, 2.6], [8, 2.6], [8, 3.4], [1, 3.4]]]]).any()
+
+    def test_a_run_may_end_at_the_right_edge(self):
+        """A run reaching the last column ends there; the next row starts outside again."""
+        mask = masks.render(4, 3, [[[[2, 0], [9, 0], [9, 1], [2, 1]]]])
+        assert mask.tolist() == [[0, 0, 255, 255], [0, 0, 0, 0], [0, 0, 0, 0]]
+
     def test_objects_outside_the_image_are_clipped(self):
         """Coordinates beyond the image edge paint only the pixels inside the image."""
         mask = masks.render(10, 10, [[[[-5, -5], [5, -5], [5, 5], [-5, 5]]]])
