@@ -31,7 +31,7 @@ def render(width, height, objects):
         for arrays in ([np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in rings] for rings in objects)
         if arrays and len(arrays[0]) >= 3
     ]
-    simple = _simple_rings([ring for arrays in prepared for ring in arrays])
+    simple = _simple_rings(*_flat([ring for arrays in prepared for ring in arrays]))
     summed, signs, exact = [], [], []
     position = 0
     for arrays in prepared:
@@ -46,7 +46,7 @@ def render(width, height, objects):
         position += len(arrays)
     switches = np.zeros(0, dtype=np.int64)
     if summed:
-        rows, columns, directions, ring_index = _crossings(summed, width, height)
+        rows, columns, directions, ring_index = _crossings(*_flat(summed), width, height)
         # Along a row a simple ring alternates entering and leaving; a ring of positive area
         # enters on its edges going up (-1), so -direction * sign is +1 on entering an outline.
         steps = -directions * np.asarray(signs)[ring_index]
@@ -127,10 +127,9 @@ def rle_runs(items):
         return results
     lengths = np.fromiter((len(ring) for ring in rings), dtype=np.int64, count=len(rings))
     # Transposed: (y, x), so that a column of the image is scanned as a row.
-    points = np.asarray([point for ring in rings for point in ring], dtype=np.float64)[:, ::-1]
-    arrays = np.split(points, np.cumsum(lengths)[:-1])
+    points = np.ascontiguousarray(np.asarray([point for ring in rings for point in ring], dtype=np.float64)[:, ::-1])
     ring_item, ring_rank = np.asarray(ring_item), np.asarray(ring_rank)
-    simple = np.asarray(_simple_rings(arrays), dtype=bool)
+    simple = _simple_rings(points, lengths)
     starts = np.cumsum(lengths) - lengths
     lo = np.minimum.reduceat(points, starts)
     hi = np.maximum.reduceat(points, starts)
@@ -142,7 +141,8 @@ def rle_runs(items):
     np.logical_and.at(item_fine, ring_item, fine)
     holes = np.bincount(ring_item, minlength=len(items)) - 1
     for index in np.flatnonzero(item_fine & (holes > 1)):
-        item_fine[index] = _holes_apart(list(np.asarray(arrays, dtype=object)[ring_item == index]))
+        rings_of = np.flatnonzero(ring_item == index)
+        item_fine[index] = _holes_apart([points[starts[i] : starts[i] + lengths[i]] for i in rings_of])
     chosen = item_fine[ring_item]
     exact = np.unique(ring_item[~chosen])
     if chosen.any():
@@ -152,18 +152,21 @@ def rle_runs(items):
         following[starts + lengths - 1] = starts
         area = np.add.reduceat(x * y[following] - x[following] * y, starts)[picked]
         # Outlines count +1 inside and holes -1, whatever way round they were drawn.
-        signs = np.where(area > 0, 1, -1) * np.where(ring_rank[picked] == 0, 1, -1)
+        signs = (np.where(area > 0, 1, -1) * np.where(ring_rank[picked] == 0, 1, -1)).astype(np.int8)
         owners = ring_item[picked]
         widths = np.asarray([items[i][0] for i in range(len(items))], dtype=np.int64)[owners]
         heights = np.asarray([items[i][1] for i in range(len(items))], dtype=np.int64)[owners]
         # Transposed, rows run to the image's width and columns to its height.
-        rows, columns, directions, ring_index = _crossings([arrays[i] for i in picked], heights, widths)
+        rows, columns, directions, ring_index = _crossings(
+            points[np.repeat(chosen, lengths)], lengths[picked], heights, widths
+        )
         stride = int((widths * heights).max()) + 1
         keys = owners[ring_index] * stride + rows * heights[ring_index] + columns
         switches = _switches(keys, -directions * signs[ring_index])
         bounds = np.searchsorted(switches // stride, np.arange(len(items) + 1))
+        positions = switches % stride
         for index in np.unique(owners):
-            results[index] = switches[bounds[index] : bounds[index + 1]] % stride
+            results[index] = positions[bounds[index] : bounds[index + 1]]
     for index in exact:
         width, height, item_rings = items[index]
         results[index] = _crop_runs(width, height, item_rings)
@@ -181,7 +184,7 @@ def _switches(keys, steps):
     # Crossings come in runs of rows per edge, which a stable sort merges quickly.
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
-    inside = np.cumsum(steps[order]) > 0
+    inside = np.cumsum(steps[order], dtype=np.int32) > 0
     last = np.flatnonzero(np.concatenate((keys[1:] != keys[:-1], [True])))
     keys, inside = keys[last], inside[last]
     return keys[inside != np.concatenate(([False], inside[:-1]))]
@@ -223,15 +226,22 @@ def _signed_area(ring):
     return float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]) + x[-1] * y[0] - x[0] * y[-1])
 
 
-def _simple_rings(rings):
-    """Per ring: at least three points and no self-intersection (one vectorised shapely call)."""
+def _flat(rings):
+    """(points, lengths) of a list of (n, 2) arrays: the layout the vectorised helpers below take."""
     if not rings:
-        return []
-    usable = [len(ring) >= 3 for ring in rings]
-    coords = np.concatenate([ring for ring, ok in zip(rings, usable, strict=True) if ok])
-    ids = np.repeat(np.arange(sum(usable)), [len(ring) for ring, ok in zip(rings, usable, strict=True) if ok])
-    simple = iter(shapely.is_simple(shapely.linearrings(coords, indices=ids)))
-    return [bool(next(simple)) if ok else False for ok in usable]
+        return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rings), np.fromiter((len(ring) for ring in rings), dtype=np.int64, count=len(rings))
+
+
+def _simple_rings(points, lengths):
+    """Per ring of the flat (points, lengths): at least three points and no self-intersection, as bools."""
+    usable = lengths >= 3
+    simple = np.zeros(len(lengths), dtype=bool)
+    if usable.any():
+        ids = np.repeat(np.arange(int(usable.sum())), lengths[usable])
+        rings = shapely.linearrings(points[np.repeat(usable, lengths)], indices=ids)
+        simple[usable] = shapely.is_simple(rings)
+    return simple
 
 
 def _holes_apart(arrays):
@@ -253,44 +263,53 @@ def _holes_apart(arrays):
     return True
 
 
-def _crossings(rings, width, height):
+def _crossings(points, lengths, width, height):
     """(rows, columns, directions, ring indices) of the rings' edges crossing pixel-centre rows.
 
-    An edge counts for row r when the centre line y = r + 0.5 lies in [min(y0, y1), max(y0, y1)):
-    the half-open rule counts a vertex on a row exactly once. The column is the first pixel whose
-    centre is on or right of the crossing. `width` and `height` are numbers, or arrays with one
-    limit per ring when the rings lie on images of different sizes (rle_runs()).
+    The rings are the flat (points, lengths): ring i is the next lengths[i] points. An edge counts
+    for row r when the centre line y = r + 0.5 lies in [min(y0, y1), max(y0, y1)): the half-open
+    rule counts a vertex on a row exactly once. The column is the first pixel whose centre is on or
+    right of the crossing. `width` and `height` are numbers, or arrays with one limit per ring when
+    the rings lie on images of different sizes (rle_runs()).
     """
-    lengths = np.fromiter((len(ring) for ring in rings), dtype=np.int64, count=len(rings))
-    starts = np.concatenate(rings)
     # Each point's edge runs to the next point of its ring, the last one back to the first.
-    following = np.arange(len(starts)) + 1
+    following = np.arange(len(points)) + 1
     last = np.cumsum(lengths) - 1
     following[last] = last - lengths + 1
-    ends = starts[following]
-    owner = np.repeat(np.arange(len(rings)), lengths)
+    ends = points[following]
+    owner = np.repeat(np.arange(len(lengths)), lengths)
     if np.ndim(width):
         width, height = np.asarray(width)[owner], np.asarray(height)[owner]
-    x0, y0, x1, y1 = starts[:, 0], starts[:, 1], ends[:, 0], ends[:, 1]
+    x0, y0, x1, y1 = points[:, 0], points[:, 1], ends[:, 0], ends[:, 1]
     first = np.clip(np.ceil(np.minimum(y0, y1) - 0.5), 0, height).astype(np.int64)
     stop = np.clip(np.ceil(np.maximum(y0, y1) - 0.5), 0, height).astype(np.int64)
     spans = stop - first
     counted = np.flatnonzero(spans)
-    spans, first = spans[counted], first[counted]
-    edges = np.repeat(counted, spans)
-    rows = np.arange(len(edges)) + np.repeat(first - (np.cumsum(spans) - spans), spans)
+    spans = spans[counted]
+
+    def per_crossing(values):
+        # An edge's crossings are consecutive: repeating its value is cheaper than indexing.
+        return np.repeat(values[counted], spans)
+
+    rows = np.arange(int(spans.sum())) + np.repeat(first[counted] - (np.cumsum(spans) - spans), spans)
     # (row + 0.5 - y0) is exact for whole-pixel coordinates, so a shape moved by whole pixels gets
     # the same pixels, also where a centre lies exactly on an edge.
-    ex0, ey0 = x0[edges], y0[edges]
-    xs = ex0 + (rows + 0.5 - ey0) * (x1[edges] - ex0) / (y1[edges] - ey0)
-    columns = np.clip(np.ceil(xs - 0.5), 0, width[edges] if np.ndim(width) else width).astype(np.int64)
-    return rows, columns, np.sign(y1 - y0)[edges], owner[edges]
+    y_start = per_crossing(y0)
+    xs = rows + 0.5
+    xs -= y_start
+    xs *= per_crossing(x1 - x0)
+    xs /= per_crossing(y1) - y_start
+    xs += per_crossing(x0)
+    xs -= 0.5
+    np.ceil(xs, out=xs)
+    np.clip(xs, 0, per_crossing(width) if np.ndim(width) else width, out=xs)
+    return rows, xs.astype(np.int64), per_crossing(np.sign(y1 - y0).astype(np.int8)), per_crossing(owner)
 
 
 def _parity(ring, width, height):
     """Even-odd interior of one ring as a bool (height, width) array."""
     toggles = np.zeros((height, width + 1), dtype=np.uint8)
-    rows, columns, _, _ = _crossings([ring], width, height)
+    rows, columns, _, _ = _crossings(ring, np.asarray([len(ring)]), width, height)
     np.add.at(toggles.reshape(-1), rows * (width + 1) + columns, np.uint8(1))
     np.cumsum(toggles, axis=1, out=toggles)
     return (toggles[:, :width] & 1).astype(bool)
