@@ -207,10 +207,13 @@ def workers(tasks, processes):
         started = time.perf_counter()
         build_task.apply_async((job.pk,), queue=queue)
         wait_done(job.pk, timeout=300)
-        report(job, time.perf_counter() - started, f"{processes} worker processes")
+        elapsed = time.perf_counter() - started
     finally:
         worker.terminate()
         worker.wait()
+    # The largest of the worker's processes, the pool's children included (they end with it).
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    report(job, elapsed, f"{processes} worker processes", f" peak_rss={peak:.0f} MB (largest worker process)")
 
 
 def wait_done(job_id, timeout):
