@@ -4,6 +4,7 @@
     DATABASE_URL=... .venv/bin/python bench/export_json.py seed 10000
     DATABASE_URL=... .venv/bin/python bench/export_json.py run 10000
     DATABASE_URL=... CELERY_BROKER_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/export_json.py workers 10000 2
+    DATABASE_URL=... CELERY_BROKER_URL=... .venv/bin/python bench/export_json.py workers 1000 2 masks
 
 `seed` creates the project "bench export <TASKS>" with COPY (spec performance-notes.md: the ORM per
 row would dominate); `run` exports it in this process alone and prints the wall time of the snapshot +
@@ -157,20 +158,23 @@ def rss_mb():
     return 0.0
 
 
-def new_job(tasks):
+def new_job(tasks, masks=False):
     project = Project.objects.get(name=f"bench export {tasks}")
     # A new revision, so the export is built rather than reused from the previous run.
     project.bump_revision()
     project.refresh_from_db()
     return ExportJob.objects.create(
-        project=project, options=build.normalise_options(), base_url="http://localhost:8000", revision=project.revision
+        project=project,
+        options=build.normalise_options(masks=masks),
+        base_url="http://localhost:8000",
+        revision=project.revision,
     )
 
 
 def report(job, elapsed, label, memory=""):
     job.refresh_from_db()
     assert job.state == ExportJob.State.DONE, job.error
-    print(f"{label}: tasks={job.task_count} geometries/task={GEOMETRIES} json={job.size / 1e6:.1f} MB "
+    print(f"{label}: tasks={job.task_count} geometries/task={GEOMETRIES} file={job.size / 1e6:.1f} MB "
           f"time={elapsed:.2f} s{memory}")  # fmt: skip
 
 
@@ -189,10 +193,11 @@ def run(tasks):
     )
 
 
-def workers(tasks, processes):
+def workers(tasks, processes, option=""):
     """The export as users get it: sent to `processes` real Celery worker processes, timed from the
-    request to the job's DONE (the workers are started and warmed up before the clock runs)."""
-    processes = int(processes)
+    request to the job's DONE (the workers are started and warmed up before the clock runs).
+    With the option `masks` the export includes the segmentation masks (one per task here)."""
+    processes, masks = int(processes), option == "masks"
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "labelyard", "worker", "-Q", queue, f"--concurrency={processes}",
@@ -203,7 +208,7 @@ def workers(tasks, processes):
         warm = new_job(tasks)
         build_task.apply_async((warm.pk,), queue=queue)
         wait_done(warm.pk, timeout=300)
-        job = new_job(tasks)
+        job = new_job(tasks, masks)
         started = time.perf_counter()
         build_task.apply_async((job.pk,), queue=queue)
         wait_done(job.pk, timeout=300)
@@ -213,7 +218,8 @@ def workers(tasks, processes):
         worker.wait()
     # The largest of the worker's processes, the pool's children included (they end with it).
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    report(job, elapsed, f"{processes} worker processes", f" peak_rss={peak:.0f} MB (largest worker process)")
+    label = f"{processes} worker processes" + (" with masks" if masks else "")
+    report(job, elapsed, label, f" peak_rss={peak:.0f} MB (largest worker process)")
 
 
 def wait_done(job_id, timeout):
