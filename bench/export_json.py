@@ -4,12 +4,16 @@
     DATABASE_URL=... .venv/bin/python bench/export_json.py seed 10000
     DATABASE_URL=... .venv/bin/python bench/export_json.py run 10000
     DATABASE_URL=... CELERY_BROKER_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/export_json.py workers 10000 2
+    DATABASE_URL=... .venv/bin/python bench/export_json.py seed 1000 masks
     DATABASE_URL=... CELERY_BROKER_URL=... .venv/bin/python bench/export_json.py workers 1000 2 masks
 
 `seed` creates the project "bench export <TASKS>" with COPY (spec performance-notes.md: the ORM per
 row would dominate); `run` exports it in this process alone and prints the wall time of the snapshot +
 JSON phases and the process's peak resident memory, so seeding never counts; `workers` sends the
-export to N real worker processes (the chunks run in parallel) and times it until it is done.
+export to N real worker processes (the chunks run in parallel), times it until it is done and
+reports the peak memory of the largest worker process. With `masks`, the project is "bench masks
+<TASKS>", whose images hold the mask benchmark's 50 segmentations of 20-200 vertices each
+(bench/masks_speed.py), and the export renders their masks.
 """
 
 import os
@@ -30,6 +34,7 @@ from django.db import connection  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench import masks_speed  # noqa: E402
 from exports import build  # noqa: E402
 from exports.models import ExportJob  # noqa: E402
 from exports.tasks import build_export as build_task  # noqa: E402
@@ -114,8 +119,25 @@ def copy_rows(cursor, statement, rows):
             copy.write_row(row)
 
 
-def seed(tasks):
-    name = f"bench export {tasks}"
+def project_name(tasks, option=""):
+    return f"bench masks {tasks}" if option == "masks" else f"bench export {tasks}"
+
+
+def masks_document(i):
+    """The mask benchmark's image: 50 road segmentations of 20-200 vertices, every fifth with a hole."""
+    objects = masks_speed.image_objects(i)
+    return {"geometries": [{"id": f"g{g}", "class": "road", "source": "human", "coordinates": rings}
+                           for g, rings in enumerate(objects)], "classifications": {}}  # fmt: skip
+
+
+def labels_row(task_id, labels, now):
+    count = sum(1 + len(g.get("nested", ())) for g in labels["geometries"])
+    return task_id, jsonio.dumps_text(labels), count, 0, now
+
+
+def seed(tasks, option=""):
+    name = project_name(tasks, option)
+    make_document = masks_document if option == "masks" else document
     if Project.objects.filter(name=name).exists():
         print(f"{name} exists")
         return
@@ -145,7 +167,7 @@ def seed(tasks):
         copy_rows(
             cursor,
             "COPY labeling_tasklabels (task_id, document, geometry_count, imported_count, updated_at) FROM STDIN",
-            ((t, jsonio.dumps_text(document(i)), GEOMETRIES + 4, 0, now) for i, t in enumerate(task_ids)),
+            (labels_row(t, make_document(i), now) for i, t in enumerate(task_ids)),
         )
     project.bump_revision()
     print(f"seeded {name} ({tasks} tasks x {GEOMETRIES} geometries) in {time.perf_counter() - started:.1f} s")
@@ -159,7 +181,7 @@ def rss_mb():
 
 
 def new_job(tasks, masks=False):
-    project = Project.objects.get(name=f"bench export {tasks}")
+    project = Project.objects.get(name=project_name(tasks, "masks" if masks else ""))
     # A new revision, so the export is built rather than reused from the previous run.
     project.bump_revision()
     project.refresh_from_db()
@@ -174,7 +196,8 @@ def new_job(tasks, masks=False):
 def report(job, elapsed, label, memory=""):
     job.refresh_from_db()
     assert job.state == ExportJob.State.DONE, job.error
-    print(f"{label}: tasks={job.task_count} geometries/task={GEOMETRIES} file={job.size / 1e6:.1f} MB "
+    archive = f" zip={job.archive_size / 1e6:.1f} MB" if job.archive else ""
+    print(f"{label}: tasks={job.task_count} json={job.size / 1e6:.1f} MB{archive} "
           f"time={elapsed:.2f} s{memory}")  # fmt: skip
 
 
@@ -205,13 +228,13 @@ def workers(tasks, processes, option=""):
         cwd=Path(__file__).resolve().parent.parent,
     )  # fmt: skip
     try:
-        warm = new_job(tasks)
+        warm = new_job(tasks, masks)
         build_task.apply_async((warm.pk,), queue=queue)
-        wait_done(warm.pk, timeout=300)
+        wait_done(warm.pk, timeout=600)
         job = new_job(tasks, masks)
         started = time.perf_counter()
         build_task.apply_async((job.pk,), queue=queue)
-        wait_done(job.pk, timeout=300)
+        wait_done(job.pk, timeout=600)
         elapsed = time.perf_counter() - started
     finally:
         worker.terminate()

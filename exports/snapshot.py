@@ -16,7 +16,10 @@ from labeling.models import Task
 from labelyard import jsonio
 from projects.models import Project
 
-BATCH_SIZE = 2000
+# Rows per fetch from the server-side cursor. The fetched documents' text is held twice (the driver's
+# buffer and Python's strings): 200 keeps that near 50 MB for documents of 5,000 vertices, and was
+# as fast as 2,000 for 10,000 small ones (0.43 s against 0.57 s; bench/export_json.py).
+BATCH_SIZE = 200
 
 
 def task_rows(project_id, states):
@@ -95,29 +98,28 @@ def write_snapshot(path, project_id, states, *, chunk_size, progress=None):
         stream.write(header + b"\n")
         digest.update(header)
         start = stream.tell()
-        lines = []
         for row in task_rows(project_id, states):
-            lines.append(_line(row))
+            # Each line goes straight to the file: holding a chunk's lines would make memory grow
+            # with the documents' size (2,000 large documents are hundreds of megabytes).
+            line = _line(row)
+            stream.write(line)
+            digest.update(line)
             count += 1
             if count % chunk_size == 0:
-                start = _flush(stream, digest, lines, ranges, start)
-                lines = []
+                start = _end_range(stream, ranges, start)
             if progress is not None and count % BATCH_SIZE == 0:
                 progress(count)
-        _flush(stream, digest, lines, ranges, start)
+        _end_range(stream, ranges, start)
         stream.flush()
         os.fsync(stream.fileno())
     return project.revision, digest.hexdigest(), count, ranges
 
 
-def _flush(stream, digest, lines, ranges, start):
-    if not lines:
-        return start
-    data = b"".join(lines)
-    stream.write(data)
-    digest.update(data)
-    stop = start + len(data)
-    ranges.append((start, stop))
+def _end_range(stream, ranges, start):
+    """Close the chunk that began at `start` (if it has any lines); returns where the next one begins."""
+    stop = stream.tell()
+    if stop > start:
+        ranges.append((start, stop))
     return stop
 
 

@@ -218,6 +218,6 @@ class TestFailure:
         def broken(*args, **kwargs):
             raise OSError("disk full")
 
-        monkeypatch.setattr(build, "write_json", broken)
+        monkeypatch.setattr(build, "write_part", broken)
         job = run(project)
         assert (job.state, job.error, job.file) == (ExportJob.State.FAILED, "disk full", "")
