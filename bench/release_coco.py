@@ -2,13 +2,16 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ly_bench .venv/bin/python manage.py migrate
     DATABASE_URL=... .venv/bin/python bench/export_json.py seed 10000       # the export benchmark's project
-    DATABASE_URL=... .venv/bin/python bench/release_coco.py coco 10000
+    DATABASE_URL=... .venv/bin/python bench/release_coco.py coco 10000 [PROCESSES]
     .venv/bin/python bench/release_coco.py bitmaps 200
 
-`coco` freezes the snapshot of the project "bench export <TASKS>" (as a release build does) and then
-writes COCO from it in the same fresh process, timing both phases and reporting the peak resident
-memory. `bitmaps` renders and encodes 1920x1080 instance bitmaps of the seeded documents (20
-geometries, of which 12 are areas) in one process: bitmaps per second per worker process.
+`coco` does what a vector release build does for COCO: it freezes the snapshot of the project
+"bench export <TASKS>" in chunks of releases.VECTOR_CHUNK_SIZE tasks, writes each chunk's part
+(coco.write_part, the chunk tasks' work) in PROCESSES processes (default 1: all in this one), and
+assembles the file (coco.write, the finish's work). It times the three phases and reports the peak
+resident memory of the largest process. `bitmaps` renders and encodes 1920x1080 instance bitmaps of
+the seeded documents (20 geometries, of which 12 are areas) in one process: bitmaps per second per
+worker process.
 """
 
 import os
@@ -16,6 +19,7 @@ import resource
 import sys
 import tempfile
 import time
+from multiprocessing import Pool
 from pathlib import Path
 
 import django
@@ -25,7 +29,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelyard.settings")
 django.setup()
 
 from bench.export_json import document  # noqa: E402
-from exports import masks, snapshot  # noqa: E402
+from exports import masks, releases, snapshot  # noqa: E402
 from exports.formats import coco, segments  # noqa: E402
 from labeling.states import State  # noqa: E402
 from projects import config  # noqa: E402
@@ -37,29 +41,63 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_coco(tasks):
+def write_part(job):
+    """One chunk's part, as a release chunk task writes it; returns the chunk's COCO images."""
+    frozen, categories, part, start, stop = job
+    images = []
+
+    def labelled():
+        for task in snapshot.read_tasks(frozen, start, stop):
+            images.append({"file_name": task["name"], "width": task["width"], "height": task["height"],
+                           "media": task["media"]})  # fmt: skip
+            yield task
+
+    with open(part, "wb") as stream:
+        coco.write_part(stream, categories, labelled())
+    return images
+
+
+def run_coco(tasks, processes=1):
+    processes = int(processes)
     project = Project.objects.get(name=f"bench export {tasks}")
     with tempfile.TemporaryDirectory() as folder:
         frozen = Path(folder) / "snapshot.jsonl"
         started = time.perf_counter()
-        snapshot.write_snapshot(frozen, project.pk, State.values, chunk_size=50)
+        *_, ranges = snapshot.write_snapshot(frozen, project.pk, State.values, chunk_size=releases.VECTOR_CHUNK_SIZE)
         snapshot_seconds = time.perf_counter() - started
         configuration = snapshot.read_header(frozen)["configuration"]
         categories = segments.categories(configuration, segments.SEGMENTATION_BITMAP)
-        images = (
-            {"file_name": t["name"], "width": t["width"], "height": t["height"], "media": t["media"],
-             "document": t["document"]}
-            for t in snapshot.read_tasks(frozen)
-        )  # fmt: skip
+        parts = [Path(folder) / f"{index:06d}.jsonl" for index in range(len(ranges))]
+        jobs = [(frozen, categories, part, start, stop) for part, (start, stop) in zip(parts, ranges, strict=True)]
+        started = time.perf_counter()
+        if processes > 1:
+            with Pool(processes) as pool:
+                images = pool.map(write_part, jobs, chunksize=1)
+        else:
+            images = [write_part(job) for job in jobs]
+        parts_seconds = time.perf_counter() - started
         started = time.perf_counter()
         with open(Path(folder) / "coco.json", "wb") as stream:
-            count, annotations = coco.write(stream, {"description": "bench"}, categories, images)
-        coco_seconds = time.perf_counter() - started
+            count, annotations = coco.write(stream, {"description": "bench"}, categories,
+                                            (image for chunk in images for image in chunk), read(parts))  # fmt: skip
+        assemble_seconds = time.perf_counter() - started
         size = (Path(folder) / "coco.json").stat().st_size
+    total = snapshot_seconds + parts_seconds + assemble_seconds
     print(
-        f"tasks={count} annotations={annotations} coco={size / 1e6:.1f} MB snapshot={snapshot_seconds:.2f} s "
-        f"coco={coco_seconds:.2f} s total={snapshot_seconds + coco_seconds:.2f} s peak_rss={peak_mb():.0f} MB"
+        f"processes={processes} tasks={count} annotations={annotations} coco={size / 1e6:.1f} MB "
+        f"snapshot={snapshot_seconds:.2f} s parts={parts_seconds:.2f} s assemble={assemble_seconds:.2f} s "
+        f"total={total:.2f} s peak_rss={max(peak_mb(), children_peak_mb()):.0f} MB"
     )
+
+
+def read(paths):
+    for path in paths:
+        with open(path, "rb") as stream:
+            yield stream
+
+
+def children_peak_mb():
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def run_bitmaps(count):
@@ -84,4 +122,4 @@ def run_bitmaps(count):
 
 
 if __name__ == "__main__":
-    {"coco": run_coco, "bitmaps": run_bitmaps}[sys.argv[1]](int(sys.argv[2]))
+    {"coco": run_coco, "bitmaps": run_bitmaps}[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])

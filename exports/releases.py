@@ -2,10 +2,11 @@
 
 Every step a Celery task runs is idempotent by claim (style guide 5.5). build_release() claims the
 release with one conditional update and freezes the project's labels into a snapshot (exports/snapshot.py);
-for segmentation-bitmap releases, chunk tasks render the bitmaps in parallel, each leaving a marker
-file once its bitmaps are in place; whoever completes the set claims the finish, writes the Segments.ai
-release file and the COCO file to temporary names, renames them and marks the release done. Nothing
-is ever rewritten afterwards: a release is immutable (decisions.md "Releases").
+chunk tasks then write the COCO annotations of their tasks (and, for segmentation-bitmap releases,
+render the bitmaps) in parallel, each leaving a marker file once its files are in place; whoever
+completes the set claims the finish, writes the Segments.ai release file and the COCO file to
+temporary names, renames them and marks the release done. Nothing is ever rewritten afterwards: a
+release is immutable (decisions.md "Releases").
 """
 
 import logging
@@ -34,8 +35,9 @@ from projects.media import FORMATS
 logger = logging.getLogger(__name__)
 
 ReleaseState = Release.State
-CHUNK_SIZE = 50  # tasks per bitmap task: about a second of rendering at 1080p
-SNAPSHOT_SHARE = 20  # percent of the progress bar for the snapshot when bitmaps follow
+CHUNK_SIZE = 50  # tasks per chunk of a bitmap release: about a second of rendering at 1080p
+VECTOR_CHUNK_SIZE = 1000  # tasks per chunk of a vector release: COCO annotations only, about 0.3 s
+SNAPSHOT_SHARE = 20  # percent of the progress bar for the snapshot
 FINISHING = 90  # progress once the files are being written; claims the finish
 DEFAULT_LABELED = (State.COMPLETED,)
 DEFAULT_REVIEWED = (State.REVIEWED,)
@@ -144,21 +146,19 @@ def _build(release, render):
     shutil.rmtree(directory, ignore_errors=True)
     (directory / "chunks").mkdir(parents=True)
     bitmaps = release.task_type == segments.SEGMENTATION_BITMAP
-    share = SNAPSHOT_SHARE if bitmaps else FINISHING
     total = max(snapshot.task_count(release.project_id, State.values), 1)
     scratch = directory / "snapshot.jsonl.part"
-    revision, digest, count, ranges = snapshot.write_snapshot(
+    revision, digest, count, chunks = snapshot.write_snapshot(
         scratch,
         release.project_id,
         State.values,
-        chunk_size=CHUNK_SIZE,
-        progress=lambda done: _beat(release.pk, min(done * share // total, share)),
+        chunk_size=CHUNK_SIZE if bitmaps else VECTOR_CHUNK_SIZE,
+        progress=lambda done: _beat(release.pk, min(done * SNAPSHOT_SHARE // total, SNAPSHOT_SHARE)),
     )
     name = release_dir(release) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
     os.replace(scratch, media_path(name))
-    chunks = ranges if bitmaps else []
     Release.objects.filter(pk=release.pk).update(
-        snapshot=str(name), revision=revision, sample_count=count, chunks_total=len(chunks), progress=share
+        snapshot=str(name), revision=revision, sample_count=count, chunks_total=len(chunks), progress=SNAPSHOT_SHARE
     )
     if chunks:
         render(release.pk, release.attempts, chunks)
@@ -197,11 +197,15 @@ def _chunk_marker(release, index):
     return media_path(release_dir(release)) / "chunks" / f"{index:06d}.json"
 
 
+def _coco_part(release, index):
+    return media_path(release_dir(release)) / "coco-parts" / f"{index:06d}.jsonl"
+
+
 def render_chunk(release_id, attempt, index, start, stop):
-    """Render one chunk's instance bitmaps, leave its marker, and finish the release if it is the last.
+    """Write one chunk's COCO part and bitmaps, leave its marker, and finish the release if it is the last.
 
     Only a chunk of the release's current attempt works: one sent by a run that was since taken
-    over would write into a folder that was emptied. Bitmaps and the marker go to temporary names
+    over would write into a folder that was emptied. Files and the marker go to temporary names
     first, so a redelivered chunk finds either nothing or complete files.
     """
     release = (
@@ -214,47 +218,64 @@ def render_chunk(release_id, attempt, index, start, stop):
     try:
         marker = _chunk_marker(release, index)
         if not marker.exists():
-            _write_atomically(marker, jsonio.dumps(_render_bitmaps(release, start, stop)))
+            _write_atomically(marker, jsonio.dumps(_write_chunk(release, index, start, stop)))
         done = len(list(marker.parent.glob("*.json")))
         if done < release.chunks_total:
             _beat(release.pk, SNAPSHOT_SHARE + (FINISHING - SNAPSHOT_SHARE) * done // release.chunks_total)
         else:
             finish(release.pk)
     except Exception as error:
-        logger.exception("Bitmap chunk %s of release %s failed", index, release_id)
+        logger.exception("Chunk %s of release %s failed", index, release_id)
         fail(release_id, error)
 
 
-def _render_bitmaps(release, start, stop):
-    """Render the bitmaps of the snapshot's tasks in [start, stop); returns [[media, instances], ...].
+def _write_chunk(release, index, start, stop):
+    """Write the COCO part and the bitmaps of the snapshot's tasks in [start, stop); returns the marker.
 
-    `instances` lists, in id order, the indexes into segments.area_objects() of the objects that
-    cover at least one pixel: ids are renumbered 1..n over those, so every id in the bitmap is in the
-    annotations and every annotation is in the bitmap (spec segments-release.md section 11, pitfall 6).
+    The marker holds `images`, [name, width, height, media] of the tasks in the COCO file, and for
+    bitmap releases `instances`, [[media, instances], ...] for every task (see _render_bitmap).
+    Each task's line is parsed once for both.
     """
     path = media_path(release.snapshot)
-    kinds = _kinds(release, snapshot.read_header(path)["configuration"])
-    result = []
-    for task in snapshot.read_tasks(path, start, stop):
-        document = task["document"]
-        objects = segments.area_objects(document, kinds)
-        if label_status(release, task["status"], document) is None or not objects:
-            result.append([task["media"], []])
-            continue
-        rings = [masks.area_rings(kind, geometry["coordinates"]) for geometry, _, kind in objects]
-        ids = masks.instance_ids(task["width"], task["height"], rings)
-        present = np.flatnonzero(np.bincount(ids.ravel(), minlength=len(objects) + 1)[1:]) + 1
-        if len(present):
-            renumber = np.zeros(len(objects) + 1, dtype=np.uint32)
-            renumber[present] = np.arange(1, len(present) + 1, dtype=np.uint32)
-            png = masks.instance_png(renumber[ids])
-            _write_atomically(media_path(bitmap_name(release, task["media"])), png)
-        result.append([task["media"], (present - 1).tolist()])
-    return result
+    categories = segments.categories(snapshot.read_header(path)["configuration"], release.task_type)
+    kinds = {c["key"]: c["kind"] for c in categories}
+    bitmaps = release.task_type == segments.SEGMENTATION_BITMAP
+    instances, images = [], []
+
+    def labelled():
+        for task in snapshot.read_tasks(path, start, stop):
+            status = label_status(release, task["status"], task["document"])
+            if bitmaps:
+                instances.append([task["media"], _render_bitmap(release, task, status, kinds)])
+            if status in (segments.LABELED, segments.REVIEWED):
+                images.append([task["name"], task["width"], task["height"], task["media"]])
+                yield task
+
+    part = _coco_part(release, index)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    _write_file(part, lambda stream: coco.write_part(stream, categories, labelled()))
+    return {"images": images, "instances": instances if bitmaps else None}
 
 
-def _kinds(release, configuration):
-    return {c["key"]: c["kind"] for c in segments.categories(configuration, release.task_type)}
+def _render_bitmap(release, task, status, kinds):
+    """Render and store the task's instance bitmap; returns the indexes of the objects in it.
+
+    The indexes, in id order, point into segments.area_objects() and list the objects that cover at
+    least one pixel: ids are renumbered 1..n over those, so every id in the bitmap is in the
+    annotations and every annotation is in the bitmap (spec segments-release.md section 11, pitfall 6).
+    """
+    document = task["document"]
+    objects = segments.area_objects(document, kinds)
+    if status is None or not objects:
+        return []
+    rings = [masks.area_rings(kind, geometry["coordinates"]) for geometry, _, kind in objects]
+    ids = masks.instance_ids(task["width"], task["height"], rings)
+    present = np.flatnonzero(np.bincount(ids.ravel(), minlength=len(objects) + 1)[1:]) + 1
+    if len(present):
+        renumber = np.zeros(len(objects) + 1, dtype=np.uint32)
+        renumber[present] = np.arange(1, len(present) + 1, dtype=np.uint32)
+        _write_atomically(media_path(bitmap_name(release, task["media"])), masks.instance_png(renumber[ids]))
+    return (present - 1).tolist()
 
 
 def _write_atomically(path, data):
@@ -275,9 +296,8 @@ def finish(release_id):
     claimed = Release.objects.filter(claimable, pk=release_id, state=ReleaseState.RUNNING).update(
         progress=FINISHING, heartbeat=now
     )
-    # A vector release arrives here with the progress at FINISHING already, from its own build run.
     release = Release.objects.select_related("project").filter(pk=release_id, state=ReleaseState.RUNNING).first()
-    if release is None or not (claimed or release.chunks_total == 0):
+    if release is None or not claimed:
         return
     try:
         fields = _write_files(release)
@@ -288,6 +308,8 @@ def finish(release_id):
     Release.objects.filter(pk=release_id, state=ReleaseState.RUNNING).update(
         state=ReleaseState.DONE, progress=100, finished_at=timezone.now(), error="", **fields
     )
+    # Only now: a finisher that died before this point is replaced by one that needs the parts.
+    shutil.rmtree(media_path(release_dir(release)) / "coco-parts", ignore_errors=True)
 
 
 def _write_files(release):
@@ -333,15 +355,19 @@ def _write_files(release):
 
     def images():
         names = set()
-        for task in snapshot.read_tasks(path):
-            if label_status(release, task["status"], task["document"]) in (segments.LABELED, segments.REVIEWED):
+        for marker in _markers(release):
+            for name, width, height, media in marker["images"]:
                 yield {
-                    "file_name": segments.unique_name(task["name"], task["media"], names),
-                    "width": task["width"],
-                    "height": task["height"],
-                    "media": task["media"],
-                    "document": task["document"],
+                    "file_name": segments.unique_name(name, media, names),
+                    "width": width,
+                    "height": height,
+                    "media": media,
                 }
+
+    def parts():
+        for index in range(release.chunks_total):
+            with _coco_part(release, index).open("rb") as part:
+                yield part
 
     info = {
         "description": header["dataset_name"],
@@ -350,7 +376,7 @@ def _write_files(release):
         "contributor": "Labelyard",
     }
     coco_name = release_dir(release) / f"{stem}-coco.json"
-    _write_file(media_path(coco_name), lambda s: coco.write(s, info, categories, images()))
+    _write_file(media_path(coco_name), lambda s: coco.write(s, info, categories, images(), parts()))
     return {
         "file": str(release_name),
         "size": media_path(release_name).stat().st_size,
@@ -362,12 +388,17 @@ def _write_files(release):
     }
 
 
+def _markers(release):
+    """The chunk markers in snapshot order, read one at a time."""
+    for marker in sorted((media_path(release_dir(release)) / "chunks").glob("*.json")):
+        yield jsonio.loads(marker.read_bytes())
+
+
 def _instances(release):
     """The chunk markers' instance lists in snapshot order, or None for a vector release."""
     if release.task_type != segments.SEGMENTATION_BITMAP:
         return None
-    markers = sorted((media_path(release_dir(release)) / "chunks").glob("*.json"))
-    return (entry[1] for marker in markers for entry in jsonio.loads(marker.read_bytes()))
+    return (entry[1] for marker in _markers(release) for entry in marker["instances"])
 
 
 def _write_file(path, writer):

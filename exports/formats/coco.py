@@ -3,13 +3,17 @@
 Images with their sizes, the release's categories, and one annotation per rectangle, polygon and
 segmentation with `bbox`, `area` and `iscrowd`. Polygons and rectangles are polygons; segmentations
 with holes are run-length encoded with pycocotools, as COCO polygons cannot have holes. Points and lines
-have no area and are left out. docs/releases.md gives the choices. Pure: snapshot rows in, bytes out,
-streamed; annotations wait in a spill file so memory stays flat whatever the release's size.
+have no area and are left out. docs/releases.md gives the choices.
+
+Written in two steps so that the costly one runs in parallel: write_part() turns a slice of the
+release's images into annotation lines (each release chunk task writes one part), and write()
+streams the file from the images and the parts in order, numbering images and annotations 1..n as
+it goes. Pure: plain dicts and binary streams in, bytes out; memory stays flat whatever the
+release's size.
 """
 
 import operator
-import shutil
-import tempfile
+from itertools import chain
 
 import numpy as np
 from pycocotools import mask as coco_mask
@@ -22,61 +26,88 @@ from labelyard import jsonio
 BATCH = 256
 
 
-def write(stream, info, categories, images):
-    """Write COCO instances JSON into the binary `stream`; returns (image count, annotation count).
+def write_part(stream, categories, images):
+    """Write the annotations of `images` for write(); returns how many annotations were written.
 
     `categories` are the release's (exports.formats.segments.categories); only area kinds get
-    annotations. `images` yields {file_name, width, height, media, document}; ids are 1..n in order.
+    annotations. `images` yields {width, height, document}. Each annotation is a line `ordinal json`,
+    where ordinal is the image's position in this part and the JSON lacks `id` and `image_id`, which
+    only write() knows; the last line is the number of images.
     """
     kinds = {category["key"]: category["kind"] for category in categories if category["kind"] in masks.AREA_KINDS}
     by_key = {category["key"]: category for category in categories}
+    count = ordinal = 0
+    batch = []
+    with jsonio.collector_paused():
+        for image in images:
+            batch.append(image)
+            if len(batch) == BATCH:
+                count += _write_batch(stream, batch, ordinal, kinds, by_key)
+                ordinal += len(batch)
+                batch = []
+        count += _write_batch(stream, batch, ordinal, kinds, by_key)
+        ordinal += len(batch)
+    stream.write(b"%d\n" % ordinal)
+    return count
+
+
+def write(stream, info, categories, images, parts):
+    """Write COCO instances JSON into the binary `stream`; returns (image count, annotation count).
+
+    `images` yields {file_name, width, height, media}: their ids are 1..n in order. `parts` yields the
+    readable binary streams that write_part() wrote for those images, in the same order.
+    """
     header = {
         "info": info,
         "licenses": [],
         "categories": [{"supercategory": "", **{k: v for k, v in c.items() if k in CATEGORY_KEYS}} for c in categories],
         "images": [],
     }
-    opening = jsonio.dumps(header)
-    stream.write(opening[: -len(b"]}")])
-    counts = [0, 0]
-    with tempfile.TemporaryFile() as spill, jsonio.collector_paused():
-        batch = []
-        for image in images:
-            batch.append(image)
-            if len(batch) == BATCH:
-                _write_batch(stream, spill, batch, kinds, by_key, counts)
-                batch = []
-        _write_batch(stream, spill, batch, kinds, by_key, counts)
-        stream.write(b'],"annotations":[')
-        spill.seek(0)
-        shutil.copyfileobj(spill, stream, 1 << 20)
-    stream.write(b"]}")
-    return tuple(counts)
-
-
-def _write_batch(stream, spill, batch, kinds, by_key, counts):
-    pending = []  # (annotation, width, height, rings) of segmentations with holes
-    entries = []
+    stream.write(jsonio.dumps(header)[: -len(b"]}")])
+    image_count = 0
     rows = []
-    for image in batch:
-        counts[0] += 1
-        image_id = counts[0]
-        width, height = image["width"], image["height"]
+    for image in images:
+        image_count += 1
         rows.append(
-            {"id": image_id, "file_name": image["file_name"], "width": width, "height": height,
+            {"id": image_count, "file_name": image["file_name"], "width": image["width"], "height": image["height"],
              "labelyard_media": image["media"]}
         )  # fmt: skip
+        if len(rows) == BATCH:
+            _write_items(stream, rows, image_count - len(rows))
+            rows = []
+    _write_items(stream, rows, image_count - len(rows))
+    stream.write(b'],"annotations":[')
+    annotation_count = base = 0
+    for part in parts:
+        pieces = []
+        for line in part:
+            ordinal, annotated, annotation = line.partition(b" ")
+            if not annotated:
+                base += int(ordinal)
+                break
+            annotation_count += 1
+            # The part's JSON object loses its opening brace and line end and gets the two ids.
+            pieces.append(b'{"id":%d,"image_id":%d,%s' % (annotation_count, base + int(ordinal) + 1, annotation[1:-1]))
+        _write_joined(stream, pieces, annotation_count - len(pieces))
+    stream.write(b"]}")
+    return image_count, annotation_count
+
+
+def _write_batch(stream, batch, first, kinds, by_key):
+    """Write the annotation lines of the images in `batch`, whose ordinals start at `first`; returns their count."""
+    pending = []  # (annotation, width, height, rings) of segmentations with holes
+    entries = []  # (ordinal, annotation)
+    for ordinal, image in enumerate(batch, start=first):
+        width, height = image["width"], image["height"]
         for geometry, key, kind in area_objects(image["document"], kinds):
             category = by_key[key]
             rings = masks.area_rings(kind, geometry["coordinates"])
             # The outline as COCO's flat [x1, y1, x2, y2, ...]; slices of it give the bbox and area
             # with C loops, a tenth of a second per 100,000 annotations less than per-point Python.
-            outline = [float(v) for point in rings[0] for v in point]
+            outline = list(map(float, chain.from_iterable(rings[0])))
             xs, ys = outline[0::2], outline[1::2]
             left, top = min(xs), min(ys)
             annotation = {
-                "id": 0,
-                "image_id": image_id,
                 "category_id": category["id"],
                 "iscrowd": 0,
                 "bbox": [left, top, max(xs) - left, max(ys) - top],
@@ -87,21 +118,24 @@ def _write_batch(stream, spill, batch, kinds, by_key, counts):
             else:
                 annotation["segmentation"] = [outline]
                 annotation["area"] = _polygon_area(xs, ys)
-            entries.append(annotation)
-    _write_items(stream, rows, counts[0] - len(rows))
+            entries.append((ordinal, annotation))
     if pending:
         _encode_runs(pending)
-    for annotation in entries:
-        counts[1] += 1
-        annotation["id"] = counts[1]
-    _write_items(spill, entries, counts[1] - len(entries))
+    stream.write(b"".join(b"%d %s\n" % (ordinal, jsonio.dumps(annotation)) for ordinal, annotation in entries))
+    return len(entries)
 
 
 def _write_items(stream, items, written_before):
     """Append `items` to a JSON array that already holds `written_before` items: one dumps per batch."""
     if items:
+        _write_joined(stream, [jsonio.dumps(items)[1:-1]], written_before)
+
+
+def _write_joined(stream, pieces, written_before):
+    """Append the JSON texts `pieces` to an array that already holds `written_before` items."""
+    if pieces:
         stream.write(b"," if written_before else b"")
-        stream.write(jsonio.dumps(items)[1:-1])
+        stream.write(b",".join(pieces))
 
 
 def _encode_runs(pending):

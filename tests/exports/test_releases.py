@@ -226,6 +226,18 @@ class TestCoco:
         assert annotation["bbox"] == [100.0, 5.0, 31.0, 25.0] and annotation["area"] == 31 * 25
         assert annotation["iscrowd"] == 0
 
+    @pytest.mark.parametrize("task_type", ["segmentation-bitmap", "vector"])
+    def test_chunks_write_parts_numbered_across_the_release(self, monkeypatch, task_type):
+        """With one task per chunk, the parts assemble into ids 1..n, each annotation on its own image."""
+        monkeypatch.setattr(releases, "CHUNK_SIZE", 1)
+        monkeypatch.setattr(releases, "VECTOR_CHUNK_SIZE", 1)
+        release = build(release_project(), task_type=task_type)
+        assert release.chunks_total == 4
+        coco = coco_iou_check(release)
+        assert coco.getAnnIds() == list(range(1, 10)) and coco.getImgIds() == [1, 2, 3]
+        assert [len(coco.getAnnIds(imgIds=[i])) for i in (1, 2, 3)] == [3, 3, 3]
+        assert not (releases.media_path(releases.release_dir(release)) / "coco-parts").exists()
+
 
 @pytest.fixture
 def sdk(monkeypatch):
