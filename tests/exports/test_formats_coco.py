@@ -2,6 +2,11 @@
 
 import io
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pycocotools import mask as coco_mask
+
+from exports import masks
 from exports.formats import coco, segments
 from labelyard import jsonio
 
@@ -53,3 +58,44 @@ def test_no_images_is_valid_coco():
     assert coco.write(out, {}, categories, [], [empty]) == (0, 0)
     data = jsonio.loads(out.getvalue())
     assert data["images"] == [] and data["annotations"] == []
+
+
+def test_segmentations_without_pixels_have_empty_masks():
+    """Holed segmentations that cover no pixel centre (alone in their batch) get an all-outside RLE and area 0."""
+    configuration = {"entries": [{"key": "road", "name": "Road", "kind": "image_segmentation"}]}
+    categories = segments.categories(configuration, segments.SEGMENTATION_BITMAP)
+    tiny = [[[1.1, 1.1], [1.4, 1.1], [1.4, 1.4], [1.1, 1.4]], [[1.2, 1.2], [1.3, 1.2], [1.3, 1.3]]]
+    road = {"width": 8, "height": 6, "document": {"geometries": [{"id": "r", "class": "road", "coordinates": tiny}]}}
+    stream, count = part(categories, [road, road])
+    out = io.BytesIO()
+    names = [{"file_name": f"{n}.jpg", "width": 8, "height": 6, "media": f"m{n}"} for n in range(2)]
+    coco.write(out, {}, categories, names, [stream])
+    annotations = jsonio.loads(out.getvalue())["annotations"]
+    assert count == 2 and [a["area"] for a in annotations] == [0, 0]
+    assert all(coco_mask.decode(a["segmentation"]).sum() == 0 for a in annotations)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 9), st.integers(-3, 7), st.integers(0, 12), st.integers(0, 9)), min_size=1))
+def test_run_lengths_decode_to_labelyards_masks(boxes):
+    """In one batch, every holed segmentation's RLE decodes exactly to masks.render() of it, area included.
+
+    Boxes may be empty, leave the image or reach its last pixel (the run that ends at the image's size).
+    """
+    configuration = {"entries": [{"key": "road", "name": "Road", "kind": "image_segmentation"}]}
+    categories = segments.categories(configuration, segments.SEGMENTATION_BITMAP)
+    width, height = 8, 6
+    images, expected = [], []
+    for x, y, w, h in boxes:
+        rings = [[[x, y], [x + w + 0.5, y], [x + w + 0.5, y + h + 0.5], [x, y + h + 0.5]],
+                 [[x + 1, y + 1], [x + 1.5, y + 1], [x + 1.5, y + 1.5]]]  # fmt: skip
+        geometry = {"id": "r", "class": "road", "coordinates": rings}
+        images.append({"width": width, "height": height, "document": {"geometries": [geometry]}})
+        expected.append(masks.render(width, height, [rings]) > 0)
+    stream, _ = part(categories, images)
+    out = io.BytesIO()
+    names = [{"file_name": f"{n}.jpg", "width": width, "height": height, "media": f"m{n}"} for n in range(len(images))]
+    coco.write(out, {}, categories, names, [stream])
+    for annotation, mask in zip(jsonio.loads(out.getvalue())["annotations"], expected, strict=True):
+        assert (coco_mask.decode(annotation["segmentation"]).astype(bool) == mask).all()
+        assert annotation["area"] == mask.sum()
