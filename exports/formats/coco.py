@@ -101,24 +101,32 @@ def _write_batch(stream, batch, first, kinds, by_key):
         width, height = image["width"], image["height"]
         for geometry, key, kind in area_objects(image["document"], kinds):
             category = by_key[key]
+            annotation = {
+                "category_id": category["id"],
+                "iscrowd": 0,
+                "attributes": attributes(geometry.get("classifications"), category["questions"]),
+            }
+            entries.append((ordinal, annotation))
+            if kind == "rectangle":
+                # Stored widths and heights are never negative (labeling/document.py); w itself, not
+                # (x + w) - x, which can differ in the last bit.
+                x, y, w, h = map(float, geometry["coordinates"])
+                annotation["bbox"] = [x, y, w, h]
+                annotation["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+                annotation["area"] = w * h
+                continue
             rings = masks.area_rings(kind, geometry["coordinates"])
             # The outline as COCO's flat [x1, y1, x2, y2, ...]; slices of it give the bbox and area
             # with C loops, a tenth of a second per 100,000 annotations less than per-point Python.
             outline = list(map(float, chain.from_iterable(rings[0])))
             xs, ys = outline[0::2], outline[1::2]
             left, top = min(xs), min(ys)
-            annotation = {
-                "category_id": category["id"],
-                "iscrowd": 0,
-                "bbox": [left, top, max(xs) - left, max(ys) - top],
-                "attributes": attributes(geometry.get("classifications"), category["questions"]),
-            }
+            annotation["bbox"] = [left, top, max(xs) - left, max(ys) - top]
             if len(rings) > 1:
                 pending.append((annotation, width, height, rings))
             else:
                 annotation["segmentation"] = [outline]
                 annotation["area"] = _polygon_area(xs, ys)
-            entries.append((ordinal, annotation))
     if pending:
         _encode_runs(pending)
     stream.write(b"".join(b"%d %s\n" % (ordinal, jsonio.dumps(annotation)) for ordinal, annotation in entries))
