@@ -3,22 +3,27 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ly_bench .venv/bin/python manage.py migrate
     DATABASE_URL=... .venv/bin/python bench/export_json.py seed 10000       # the export benchmark's project
     DATABASE_URL=... .venv/bin/python bench/release_coco.py coco 10000 [PROCESSES]
+    DATABASE_URL=... CELERY_BROKER_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/release_coco.py release 10000 2
     .venv/bin/python bench/release_coco.py bitmaps 200
 
 `coco` does what a vector release build does for COCO: it freezes the snapshot of the project
 "bench export <TASKS>" in chunks of releases.VECTOR_CHUNK_SIZE tasks, writes each chunk's part
 (coco.write_part, the chunk tasks' work) in PROCESSES processes (default 1: all in this one), and
 assembles the file (coco.write, the finish's work). It times the three phases and reports the peak
-resident memory of the largest process. `bitmaps` renders and encodes 1920x1080 instance bitmaps of
+resident memory of the largest process. `release` builds a whole vector release of that project
+(snapshot, chunk tasks, the Segments.ai file and COCO) on N real Celery worker processes and times it
+from the request to the release being done. `bitmaps` renders and encodes 1920x1080 instance bitmaps of
 the seeded documents (20 geometries, of which 12 are areas) in one process: bitmaps per second per
 worker process.
 """
 
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -31,6 +36,8 @@ django.setup()
 from bench.export_json import document  # noqa: E402
 from exports import masks, releases, snapshot  # noqa: E402
 from exports.formats import coco, segments  # noqa: E402
+from exports.models import Release  # noqa: E402
+from exports.tasks import build_release as build_release_task  # noqa: E402
 from labeling.states import State  # noqa: E402
 from projects import config  # noqa: E402
 from projects.demo import CONFIGURATION  # noqa: E402
@@ -100,6 +107,42 @@ def children_peak_mb():
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def run_release(tasks, processes):
+    """A vector release as users get it, on `processes` real worker processes (started before the clock)."""
+    processes = int(processes)
+    project = Project.objects.get(name=f"bench export {tasks}")
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "labelyard", "worker", "-Q", queue, f"--concurrency={processes}",
+         "--loglevel=warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    try:
+        elapsed = []
+        for _ in range(2):  # the first run warms the worker processes up
+            release = releases.create_release(
+                project, None, name=f"bench {uuid.uuid4().hex[:8]}", description="",
+                labeled_states=[State.COMPLETED], reviewed_states=[State.REVIEWED], task_type=segments.VECTOR,
+                base_url="http://localhost", dispatch=False,
+            )  # fmt: skip
+            started = time.perf_counter()
+            build_release_task.apply_async((release.pk,), queue=queue)
+            while not Release.objects.filter(pk=release.pk, state__in=["done", "failed"]).exists():
+                time.sleep(0.01)
+            elapsed.append(time.perf_counter() - started)
+    finally:
+        worker.terminate()
+        worker.wait()
+    release.refresh_from_db()
+    assert release.state == Release.State.DONE, release.error
+    print(
+        f"{processes} worker processes: vector release of {release.sample_count} tasks, "
+        f"{release.annotation_count} annotations, file {release.size / 1e6:.1f} MB, "
+        f"COCO {release.coco_size / 1e6:.1f} MB, "
+        f"time={elapsed[-1]:.2f} s peak_rss={children_peak_mb():.0f} MB (largest worker process)"
+    )
+
+
 def run_bitmaps(count):
     configuration = config.parse(CONFIGURATION)
     kinds = {c["key"]: c["kind"] for c in segments.categories(configuration, segments.SEGMENTATION_BITMAP)}
@@ -122,4 +165,4 @@ def run_bitmaps(count):
 
 
 if __name__ == "__main__":
-    {"coco": run_coco, "bitmaps": run_bitmaps}[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])
+    {"coco": run_coco, "release": run_release, "bitmaps": run_bitmaps}[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])
