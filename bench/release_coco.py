@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelyard.settings")
 django.setup()
 
+from bench import masks_speed  # noqa: E402
 from bench.export_json import document  # noqa: E402
 from exports import masks, releases, snapshot  # noqa: E402
 from exports.formats import coco, segments  # noqa: E402
@@ -144,23 +145,30 @@ def run_release(tasks, processes):
 
 
 def run_bitmaps(count):
+    """Bitmaps of the seeded documents (12 area objects each), then of the mask benchmark's images
+    (50 polygons of 20-200 vertices, every fifth with a hole: bench/masks_speed.py)."""
     configuration = config.parse(CONFIGURATION)
     kinds = {c["key"]: c["kind"] for c in segments.categories(configuration, segments.SEGMENTATION_BITMAP)}
-    rings = [
+    seeded = [
         [
             masks.area_rings(kind, geometry["coordinates"])
             for geometry, _, kind in segments.area_objects(document(i), kinds)
         ]
         for i in range(count)
     ]
+    time_bitmaps("seeded documents", seeded)
+    time_bitmaps("mask benchmark images", [masks_speed.image_objects(i) for i in range(count)])
+
+
+def time_bitmaps(label, images):
     started = time.perf_counter()
     size = 0
-    for objects in rings:
+    for objects in images:
         size += len(masks.instance_png(masks.instance_ids(1920, 1080, objects)))
     elapsed = time.perf_counter() - started
     print(
-        f"bitmaps={count} objects/bitmap={len(rings[0])} {count / elapsed:.1f} bitmaps/s "
-        f"({1000 * elapsed / count:.1f} ms each, {size / count / 1e3:.0f} kB)"
+        f"{label}: bitmaps={len(images)} objects/bitmap={len(images[0])} {len(images) / elapsed:.1f} bitmaps/s "
+        f"({1000 * elapsed / len(images):.1f} ms each, {size / len(images) / 1e3:.0f} kB)"
     )
 
 

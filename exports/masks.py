@@ -240,11 +240,13 @@ def _crop_runs(width, height, rings, column_major):
         inside, first, offset, length = inside.T, x0, y0, height
     else:
         first, offset, length = y0, x0, width
-    # One spare pixel per line, always outside, so every run ends within its line.
-    lines = np.zeros((inside.shape[0], length + 1), dtype=np.int8)
-    lines[:, offset : offset + inside.shape[1]] = inside
+    # Only the box is scanned, with one spare pixel per line, always outside, so every run ends
+    # within its line (at the latest where the box ends, which may be the image's edge).
+    box_length = inside.shape[1]
+    lines = np.zeros((inside.shape[0], box_length + 1), dtype=np.int8)
+    lines[:, :box_length] = inside
     changes = np.flatnonzero(np.diff(lines.ravel(), prepend=0))
-    positions = (first + changes // (length + 1)) * length + changes % (length + 1)
+    positions = (first + changes // (box_length + 1)) * length + offset + changes % (box_length + 1)
     # A run ending at a line's end and one starting at the next line's start are one run.
     touching = np.flatnonzero(positions[1:] == positions[:-1])
     return np.delete(positions, np.concatenate([touching, touching + 1]))

@@ -25,6 +25,10 @@ def random_objects(seed, count=6):
             rings.append(star(cx, cy, r * 0.3, int(rng.integers(3, 12)), int(rng.integers(2**32))))
         objects.append(rings)
     objects.append([[[10, 10], [100, 100], [100, 10], [10, 100]]])  # self-intersecting: the exact path
+    # Exact-path objects across an edge and across the whole image, whose runs reach the end of a row
+    # (or column) and go on at the start of the next.
+    objects.append([[[250, 150], [330, 230], [330, 150], [250, 230]]])
+    objects.append([[[-5, 200], [325, 245], [325, 200], [-5, 245]]])
     return objects
 
 
