@@ -271,10 +271,13 @@ def _render_bitmap(release, task, status, kinds):
     rings = [masks.area_rings(kind, geometry["coordinates"]) for geometry, _, kind in objects]
     ids = masks.instance_ids(task["width"], task["height"], rings)
     present = np.flatnonzero(np.bincount(ids.ravel(), minlength=len(objects) + 1)[1:]) + 1
-    if len(present):
+    if len(present) < len(objects):
+        # Hidden objects leave gaps in the ids; most images have none, and skip this pass over the pixels.
         renumber = np.zeros(len(objects) + 1, dtype=np.uint32)
         renumber[present] = np.arange(1, len(present) + 1, dtype=np.uint32)
-        _write_atomically(media_path(bitmap_name(release, task["media"])), masks.instance_png(renumber[ids]))
+        ids = renumber[ids]
+    if len(present):
+        _write_atomically(media_path(bitmap_name(release, task["media"])), masks.instance_png(ids))
     return (present - 1).tolist()
 
 

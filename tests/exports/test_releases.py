@@ -167,6 +167,22 @@ class TestBuildRelease:
             car = masks.render(WIDTH, HEIGHT, [[geometries[1]["coordinates"]]]) > 0
             assert (ids[car] == 2).all()
 
+    def test_hidden_objects_are_left_out_of_bitmap_and_annotations(self):
+        """A sign wholly covered by a later one has no pixel: ids stay 1..n over the visible objects."""
+        hidden = document(0)
+        hidden["geometries"][2:3] = [
+            {"id": "s1", "class": "sign", "source": "human", "coordinates": [100, 5, 20, 20]},
+            {"id": "s2", "class": "sign", "source": "human", "coordinates": [95, 0, 40, 40]},
+        ]
+        release = build(make_project("hidden", CONFIGURATION, [hidden], size=(WIDTH, HEIGHT)))
+        (sample,) = read(release)["dataset"]["samples"]
+        annotations = sample["labels"]["ground-truth"]["attributes"]["annotations"]
+        assert [(a["id"], a["category_id"]) for a in annotations] == [(1, 1), (2, 2), (3, 3)]
+        png = releases.media_path(releases.bitmap_name(release, sample["uuid"])).read_bytes()
+        ids = np.asarray(Image.open(io.BytesIO(png))).astype(np.uint32)[..., 0]
+        assert set(np.unique(ids)) == {0, 1, 2, 3}
+        assert (ids[0:40, 95:135] == 3).all()
+
     def test_vector_release(self):
         """A vector release has every geometry class, with boxes, polygons, polylines and points in pixels."""
         release = build(release_project(), task_type="vector")
