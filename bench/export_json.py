@@ -18,7 +18,6 @@ reports the peak memory of the largest worker process. With `masks`, the project
 
 import os
 import resource
-import subprocess
 import sys
 import time
 import uuid
@@ -35,6 +34,7 @@ from django.urls import get_resolver  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench import masks_speed  # noqa: E402
+from bench.worker import celery_worker, peak_child_mb  # noqa: E402
 from exports import build  # noqa: E402
 from exports.models import ExportJob  # noqa: E402
 from exports.tasks import build_export as build_task  # noqa: E402
@@ -221,13 +221,7 @@ def workers(tasks, processes, option=""):
     request to the job's DONE (the workers are started and warmed up before the clock runs).
     With the option `masks` the export includes the segmentation masks (one per task here)."""
     processes, masks = int(processes), option == "masks"
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "labelyard", "worker", "-Q", queue, f"--concurrency={processes}",
-         "--loglevel=warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=Path(__file__).resolve().parent.parent,
-    )  # fmt: skip
-    try:
+    with celery_worker(processes) as queue:
         warm = new_job(tasks, masks)
         build_task.apply_async((warm.pk,), queue=queue)
         wait_done(warm.pk, timeout=600)
@@ -236,11 +230,7 @@ def workers(tasks, processes, option=""):
         build_task.apply_async((job.pk,), queue=queue)
         wait_done(job.pk, timeout=600)
         elapsed = time.perf_counter() - started
-    finally:
-        worker.terminate()
-        worker.wait()
-    # The largest of the worker's processes, the pool's children included (they end with it).
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = peak_child_mb()
     label = f"{processes} worker processes" + (" with masks" if masks else "")
     report(job, elapsed, label, f" peak_rss={peak:.0f} MB (largest worker process)")
 

@@ -19,7 +19,6 @@ worker process.
 
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ django.setup()
 
 from bench import masks_speed  # noqa: E402
 from bench.export_json import document  # noqa: E402
+from bench.worker import celery_worker, peak_child_mb  # noqa: E402
 from exports import masks, releases, snapshot  # noqa: E402
 from exports.formats import coco, segments  # noqa: E402
 from exports.models import Release  # noqa: E402
@@ -94,7 +94,7 @@ def run_coco(tasks, processes=1):
     print(
         f"processes={processes} tasks={count} annotations={annotations} coco={size / 1e6:.1f} MB "
         f"snapshot={snapshot_seconds:.2f} s parts={parts_seconds:.2f} s assemble={assemble_seconds:.2f} s "
-        f"total={total:.2f} s peak_rss={max(peak_mb(), children_peak_mb()):.0f} MB"
+        f"total={total:.2f} s peak_rss={max(peak_mb(), peak_child_mb()):.0f} MB"
     )
 
 
@@ -104,21 +104,11 @@ def read(paths):
             yield stream
 
 
-def children_peak_mb():
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
 def run_release(tasks, processes):
     """A vector release as users get it, on `processes` real worker processes (started before the clock)."""
     processes = int(processes)
     project = Project.objects.get(name=f"bench export {tasks}")
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "labelyard", "worker", "-Q", queue, f"--concurrency={processes}",
-         "--loglevel=warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=Path(__file__).resolve().parent.parent,
-    )  # fmt: skip
-    try:
+    with celery_worker(processes) as queue:
         elapsed = []
         for _ in range(2):  # the first run warms the worker processes up
             release = releases.create_release(
@@ -131,16 +121,13 @@ def run_release(tasks, processes):
             while not Release.objects.filter(pk=release.pk, state__in=["done", "failed"]).exists():
                 time.sleep(0.01)
             elapsed.append(time.perf_counter() - started)
-    finally:
-        worker.terminate()
-        worker.wait()
     release.refresh_from_db()
     assert release.state == Release.State.DONE, release.error
     print(
         f"{processes} worker processes: vector release of {release.sample_count} tasks, "
         f"{release.annotation_count} annotations, file {release.size / 1e6:.1f} MB, "
         f"COCO {release.coco_size / 1e6:.1f} MB, "
-        f"time={elapsed[-1]:.2f} s peak_rss={children_peak_mb():.0f} MB (largest worker process)"
+        f"time={elapsed[-1]:.2f} s peak_rss={peak_child_mb():.0f} MB (largest worker process)"
     )
 
 
