@@ -21,8 +21,14 @@ COLOUR_TYPES = {1: 0, 4: 6}
 NONE, UP = 0, 2
 
 
-def encode(pixels, row_filter=NONE):
-    """PNG bytes of a (height, width) or (height, width, 4) uint8 array, 8 bits per sample."""
+def encode(pixels, row_filter=NONE, opaque=False):
+    """PNG bytes of a (height, width) or (height, width, 4) uint8 array, 8 bits per sample.
+
+    With `opaque`, RGBA pixels are written with alpha 255 whatever their fourth byte holds, which
+    must be the same in every pixel. Under the Up filter the alpha differences below the first row
+    are then 0 already, so a caller can pass 32-bit values viewed as bytes and save a pass over the
+    image to set the alpha.
+    """
     height, width = pixels.shape[:2]
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
     rows = pixels.reshape(height, width * channels)
@@ -32,8 +38,12 @@ def encode(pixels, row_filter=NONE):
     if row_filter == UP and height:
         scanlines[0, 1:] = rows[0]
         np.subtract(rows[1:], rows[:-1], out=scanlines[1:, 1:])
+        if opaque:
+            scanlines[0, 4::4] = 255
     else:
         scanlines[:, 1:] = rows
+        if opaque:
+            scanlines[:, 4::4] = 255
     compressor = zlib_ng.compressobj(1, zlib_ng.DEFLATED, zlib_ng.MAX_WBITS, 9, zlib_ng.Z_RLE)
     data = compressor.compress(scanlines) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[channels], 0, 0, 0)

@@ -49,3 +49,17 @@ def test_the_file_passes_pillows_checks():
     image = Image.open(io.BytesIO(png.encode(np.full((3, 5, 4), 7, dtype=np.uint8))))
     image.verify()
     assert image.size == (5, 3)
+
+
+@settings(max_examples=40)
+@given(
+    pixels=shapes.flatmap(lambda s: hnp.arrays(np.uint8, (*s, 4))),
+    fourth=st.integers(0, 255),
+    row_filter=st.sampled_from([png.NONE, png.UP]),
+)
+def test_opaque_writes_alpha_255(pixels, fourth, row_filter):
+    """With `opaque`, a constant fourth byte of any value is written as alpha 255; the colours are kept."""
+    pixels[..., 3] = fourth
+    mode, back = decoded(png.encode(pixels, row_filter, opaque=True))
+    assert mode == "RGBA" and (back[..., 3] == 255).all()
+    np.testing.assert_array_equal(back[..., :3], pixels[..., :3])
