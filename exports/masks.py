@@ -28,15 +28,14 @@ def render(width, height, objects):
     `objects` is an iterable of rings lists, as stored in a labels document: the outline first,
     then holes, each ring a list of [x, y] image coordinates.
     """
-    prepared = [
-        arrays
-        for arrays in ([np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in rings] for rings in objects)
-        if arrays and len(arrays[0]) >= 3
-    ]
-    simple = _simple_rings(*_flat([ring for arrays in prepared for ring in arrays]))
+    kept = [rings for rings in objects if len(rings) and len(rings[0]) >= 3]
+    points, lengths = _parse_rings([ring for rings in kept for ring in rings])
+    ring_arrays = np.split(points, np.cumsum(lengths)[:-1]) if len(lengths) else []
+    simple = _simple_rings(points, lengths)
     summed, signs, exact = [], [], []
     position = 0
-    for arrays in prepared:
+    for rings in kept:
+        arrays = ring_arrays[position : position + len(rings)]
         if all(simple[position : position + len(arrays)]) and _holes_apart(arrays):
             for i, ring in enumerate(arrays):
                 # Outlines count +1 inside, holes -1, whatever way round they were drawn.
