@@ -30,12 +30,14 @@ def encode(pixels, row_filter=NONE, opaque=False):
     image to set the alpha.
     """
     height, width = pixels.shape[:2]
+    if not (height and width):
+        raise ValueError(f"A PNG has at least one pixel; this image is {width}x{height}.")
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
     rows = pixels.reshape(height, width * channels)
     # Every scanline starts with its filter type byte.
     scanlines = np.empty((height, width * channels + 1), dtype=np.uint8)
     scanlines[:, 0] = row_filter
-    if row_filter == UP and height:
+    if row_filter == UP:
         scanlines[0, 1:] = rows[0]
         np.subtract(rows[1:], rows[:-1], out=scanlines[1:, 1:])
         if opaque:

@@ -206,7 +206,8 @@ def render_chunk(release_id, attempt, index, start, stop):
 
     Only a chunk of the release's current attempt works: one sent by a run that was since taken
     over would write into a folder that was emptied. Files and the marker go to temporary names
-    first, so a redelivered chunk finds either nothing or complete files.
+    first, so a redelivered chunk finds either nothing or complete files. Returns what finish()
+    returns: the seconds after which to try again when another run holds the finish.
     """
     release = (
         Release.objects.select_related("project")
@@ -222,11 +223,12 @@ def render_chunk(release_id, attempt, index, start, stop):
         done = len(list(marker.parent.glob("*.json")))
         if done < release.chunks_total:
             _beat(release.pk, SNAPSHOT_SHARE + (FINISHING - SNAPSHOT_SHARE) * done // release.chunks_total)
-        else:
-            finish(release.pk)
+            return None
+        return finish(release.pk)
     except Exception as error:
         logger.exception("Chunk %s of release %s failed", index, release_id)
         fail(release_id, error)
+        return None
 
 
 def _write_chunk(release, index, start, stop):
@@ -292,7 +294,9 @@ def finish(release_id):
     """Write the release file and the COCO file, then mark the release done.
 
     The finish is claimed by moving the progress to FINISHING, so of two chunks that both see the set
-    complete only one writes; a finisher whose worker died is replaced once its heartbeat is stale.
+    complete only one writes. When another run holds the finish, returns the seconds until its
+    heartbeat is stale: a chunk redelivered because that run's worker died tries again then, and
+    takes the finish over (None otherwise).
     """
     now = timezone.now()
     claimable = Q(progress__lt=FINISHING) | Q(heartbeat__lt=now - jobs.stale_after())
@@ -300,19 +304,22 @@ def finish(release_id):
         progress=FINISHING, heartbeat=now
     )
     release = Release.objects.select_related("project").filter(pk=release_id, state=ReleaseState.RUNNING).first()
-    if release is None or not claimed:
-        return
+    if release is None:
+        return None
+    if not claimed:
+        return jobs.held_for(Release, release_id)
     try:
         fields = _write_files(release)
     except Exception as error:
         logger.exception("Release %s failed", release_id)
         fail(release_id, error)
-        return
+        return None
     Release.objects.filter(pk=release_id, state=ReleaseState.RUNNING).update(
         state=ReleaseState.DONE, progress=100, finished_at=timezone.now(), error="", **fields
     )
     # Only now: a finisher that died before this point is replaced by one that needs the parts.
     shutil.rmtree(media_path(release_dir(release)) / "coco-parts", ignore_errors=True)
+    return None
 
 
 def _write_files(release):
@@ -394,7 +401,12 @@ def _write_files(release):
 def _markers(release):
     """The chunk markers in snapshot order, read one at a time."""
     for marker in sorted((media_path(release_dir(release)) / "chunks").glob("*.json")):
-        yield jsonio.loads(marker.read_bytes())
+        data = jsonio.loads(marker.read_bytes())
+        if not isinstance(data, dict):
+            # Markers were lists before releases wrote COCO in chunks (2026-11-23); such a release
+            # has no COCO parts either.
+            raise ReleaseError("This release was started by an earlier version of Labelyard; create it again.")
+        yield data
 
 
 def _instances(release):

@@ -35,8 +35,11 @@ def build_release(self, release_id):
         raise self.retry(countdown=wait)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def render_release_chunk(release_id, attempt, index, start, stop):
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+def render_release_chunk(self, release_id, attempt, index, start, stop):
     from exports import releases  # imported here to avoid an import cycle
 
-    releases.render_chunk(release_id, attempt, index, start, stop)
+    wait = releases.render_chunk(release_id, attempt, index, start, stop)
+    if wait is not None:
+        # Redelivered while another run holds the finish: take it over once that run counts as dead.
+        raise self.retry(countdown=wait)

@@ -44,6 +44,23 @@ class TestInstanceIds:
             expected[masks.render(WIDTH, HEIGHT, [rings]) > 0] = number
         assert np.array_equal(ids, expected)
 
+    def test_memory_stays_within_one_object(self):
+        """Forty overlapping full-image objects: the last is on top, and the painting never holds more
+        than about one object's pixels (40 of them expanded at once would be 660 MB)."""
+        import tracemalloc
+
+        whole = [[[-1, -1], [1921, -1], [1921, 1081], [-1, 1081]]]
+        notched = [[[-1, -1], [1921, -1], [1921, 1081], [-1, 1081]], [[100, 100], [103, 100], [103, 900]]]
+        tracemalloc.start()
+        try:
+            ids = masks.instance_ids(1920, 1080, [whole] * 39 + [notched])
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 60e6, peak
+        assert (ids == 40).sum() == 1920 * 1080 - (masks.render(1920, 1080, [notched[1:]]) > 0).sum()
+        assert set(np.unique(ids)) == {39, 40}
+
     def test_png_encoding(self):
         """The PNG is RGBA with id = R + 256 G + 65536 B and alpha 255."""
         ids = np.zeros((4, 5), dtype=np.uint32)

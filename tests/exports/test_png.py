@@ -63,3 +63,10 @@ def test_opaque_writes_alpha_255(pixels, fourth, row_filter):
     mode, back = decoded(png.encode(pixels, row_filter, opaque=True))
     assert mode == "RGBA" and (back[..., 3] == 255).all()
     np.testing.assert_array_equal(back[..., :3], pixels[..., :3])
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (4, 0), (0, 0, 4)])
+def test_an_image_without_pixels_is_refused(shape):
+    """PNG has no empty image: the writer says so instead of writing a file no reader opens."""
+    with pytest.raises(ValueError, match="at least one pixel"):
+        png.encode(np.zeros(shape, dtype=np.uint8))

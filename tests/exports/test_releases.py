@@ -4,6 +4,7 @@ a real worker, and the pages, API and command refusing bad input with 4xx or Com
 import io
 import os
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from exports import masks, releases
@@ -127,6 +129,37 @@ class TestBuildRelease:
         release.refresh_from_db()
         assert release.attempts == 1 and release.state == Release.State.DONE
         assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+    @pytest.mark.parametrize("task_type", ["segmentation-bitmap", "vector"])
+    def test_a_dead_finisher_is_taken_over_by_a_redelivered_chunk(self, monkeypatch, task_type):
+        """The worker dies while writing the files: the redelivered last chunk waits for the heartbeat
+        to go stale (it returns the seconds, the task retries then), and then writes the release."""
+        project = release_project()
+        release = releases.create_release(
+            project, None, name="dies", description="", labeled_states=[State.COMPLETED],
+            reviewed_states=[State.REVIEWED], task_type=task_type, base_url="http://testserver", dispatch=False,
+        )  # fmt: skip
+        chunks = []
+        releases.build_release(release.pk, render=lambda pk, attempt, ranges: chunks.extend(ranges))
+        release.refresh_from_db()
+
+        def killed(*args):
+            raise SystemExit("worker killed")  # a BaseException: nothing in the finish catches it
+
+        real_write_files = releases._write_files
+        monkeypatch.setattr(releases, "_write_files", killed)
+        (start, stop), *_ = chunks
+        with pytest.raises(SystemExit):
+            releases.render_inline(release.pk, release.attempts, chunks)
+        monkeypatch.setattr(releases, "_write_files", real_write_files)
+
+        wait = releases.render_chunk(release.pk, release.attempts, 0, start, stop)
+        assert 250 < wait <= 301 and Release.objects.get(pk=release.pk).state == Release.State.RUNNING
+        Release.objects.filter(pk=release.pk).update(heartbeat=timezone.now() - timedelta(seconds=301))
+        assert releases.render_chunk(release.pk, release.attempts, 0, start, stop) is None
+        done = Release.objects.get(pk=release.pk)
+        assert done.state == Release.State.DONE, done.error
+        assert read(done, "coco_file")["annotations"]
 
     def test_release_is_immutable(self):
         """After the labels change, the release file and COCO file stay byte-identical; a new release differs."""
