@@ -215,7 +215,7 @@ def render_chunk(release_id, attempt, index, start, stop):
         .first()
     )
     if release is None:
-        return
+        return None
     try:
         marker = _chunk_marker(release, index)
         if not marker.exists():
