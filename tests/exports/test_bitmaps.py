@@ -87,3 +87,11 @@ class TestRleRuns:
             rle = coco_mask.frPyObjects([{"size": [height, width], "counts": counts}], height, width)
             decoded = coco_mask.decode(rle)[:, :, 0].astype(bool)
             assert np.array_equal(decoded, masks.render(width, height, [rings]) > 0)
+
+    def test_many_objects_on_large_images(self):
+        """Thousands of objects on 1080p images (sort keys beyond 32 bits) get the runs each gets alone."""
+        objects = random_objects(7)
+        items = [(1920, 1080, objects[i % len(objects)]) for i in range(2500)]
+        alone = [masks.rle_runs([(1920, 1080, rings)])[0] for rings in objects]
+        for index, positions in enumerate(masks.rle_runs(items)):
+            assert np.array_equal(positions, alone[index % len(objects)])

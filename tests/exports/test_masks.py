@@ -28,6 +28,18 @@ def star(cx, cy, radius, points, seed):
     return np.c_[cx + radii * np.cos(angles), cy + radii * np.sin(angles)].tolist()
 
 
+def even_odd(ring, width=WIDTH, height=HEIGHT):
+    """Reference for a ring that may cross itself: a centre is inside when a ray to its left crosses the
+    ring an odd number of times, an edge counting for the rows in [min(y0, y1), max(y0, y1))."""
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    inside = np.zeros((height, width), dtype=bool)
+    for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if y0 != y1:
+            crossed = (np.minimum(y0, y1) <= ys) & (ys < np.maximum(y0, y1))
+            inside ^= crossed & (x0 + (ys - y0) * (x1 - x0) / (y1 - y0) <= xs)
+    return inside
+
+
 class TestRender:
     @settings(max_examples=40, deadline=None)
     @given(
@@ -100,6 +112,44 @@ class TestRender:
         expected = centres_inside(Polygon(outline).difference(shapely.union_all([Polygon(h) for h in holes])))
         expected |= centres_inside(shapely.make_valid(Polygon(bow_tie)))
         assert np.array_equal(mask == 255, expected)
+
+    def test_a_hole_leaving_its_outline_cuts_only_its_own_object(self):
+        """A hole drawn partly outside its outline (within the outline's box, in an L's notch) does not
+        cut another object that covers that part."""
+        ell = [[10, 10], [100, 10], [100, 50], [50, 50], [50, 100], [10, 100]]
+        hole = [[40.2, 40.2], [90.2, 40.2], [90.2, 90.2], [40.2, 90.2]]
+        patch = [[60, 60], [95, 60], [95, 95], [60, 95]]
+        mask = masks.render(WIDTH, HEIGHT, [[ell, hole], [patch]])
+        assert mask[70, 70] == 255 and mask[45, 45] == 0 and mask[20, 20] == 255
+        expected = centres_inside(Polygon(ell).difference(Polygon(hole)).union(Polygon(patch)))
+        assert np.array_equal(mask == 255, expected)
+
+    def test_a_ring_winding_twice_is_even_odd(self):
+        """A pentagram's centre is wound twice: even-odd leaves it out, as a ring that crosses itself is read."""
+        points = [[160 + 100 * np.sin(a), 120.3 - 100 * np.cos(a)] for a in np.arange(0, 4 * np.pi, 4 * np.pi / 5)]
+        mask = masks.render(WIDTH, HEIGHT, [[points]])
+        assert mask[120, 160] == 0 and mask[45, 160] == 255
+        assert np.array_equal(mask == 255, even_odd(points))
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.integers(0, 2**32 - 1))
+    def test_tangled_objects_match_the_even_odd_reference(self, seed):
+        """Random rings that cross themselves, holes that overlap or leave their outline: each object is its
+        outline's even-odd interior minus its holes', and the mask is their union."""
+        rng = np.random.default_rng(seed)
+        objects, expected = [], np.zeros((HEIGHT, WIDTH), dtype=bool)
+        for _ in range(5):
+            cx, cy = rng.uniform(0, WIDTH), rng.uniform(0, HEIGHT)
+            rings = [
+                (rng.uniform(-60, 60, (int(rng.integers(3, 9)), 2)) * rng.uniform(0.3, 1) + (cx, cy)).tolist()
+                for _ in range(int(rng.integers(1, 4)))
+            ]
+            objects.append(rings)
+            inside = even_odd(rings[0])
+            for hole in rings[1:]:
+                inside &= ~even_odd(hole)
+            expected |= inside
+        assert np.array_equal(masks.render(WIDTH, HEIGHT, objects) == 255, expected)
 
     def test_no_segmentation_gives_an_all_zero_mask(self):
         """An image without objects of the class has an all-zero, image-sized mask."""
