@@ -123,7 +123,6 @@ export class View {
       + (parent ? " nested" : "") + (this.isHidden(classId, parent) ? " hidden" : ""));
     el.setAttribute("stroke", entry.color);
     el.setAttribute("fill", entry.color);
-    if (entry.kind === "image_segmentation") el.setAttribute("fill-rule", "evenodd");
     el.dataset.id = geometry.id;
     el.dataset.class = classId;
     el.kind = entry.kind;

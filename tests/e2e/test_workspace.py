@@ -131,6 +131,8 @@ def test_edit_vertices_undo_and_copy(open_as, street_project):
     for point in [(100, 100), (200, 100), (200, 200)]:
         click_at(page, *point)
     page.keyboard.press("Enter")
+    # Filled even-odd, as its mask is rendered (docs/decisions.md, "Masks").
+    assert page.evaluate("getComputedStyle(document.querySelector('#canvas .shape.area')).fillRule") == "evenodd"
     page.keyboard.press("v")
     drag(page, (200, 200), (250, 220))
     click_at(page, 150, 100)  # the midpoint handle of the first edge inserts a vertex there
