@@ -79,6 +79,14 @@ class TestRender:
         assert (mask == 255).sum() == 20
         assert mask[3:8, 2:6].all() and not mask[2, 2] and not mask[3, 6]
 
+    def test_centres_on_edges_follow_the_top_left_rule(self):
+        """A centre on a top or left edge is inside, on a bottom or right edge outside (docs/decisions.md)."""
+        square = [[1.5, 1.5], [3.5, 1.5], [3.5, 3.5], [1.5, 3.5]]
+        expected = np.zeros((6, 6), dtype=bool)
+        expected[1:3, 1:3] = True
+        assert np.array_equal(masks.render(6, 6, [[square]]) == 255, expected)
+        assert np.array_equal(masks.render(6, 6, [[square[::-1]]]) == 255, expected)
+
     def test_holes_are_cut(self):
         """A hole leaves its pixels at 0."""
         outline = [[20, 20], [200, 20], [200, 200], [20, 200]]
