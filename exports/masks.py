@@ -56,7 +56,10 @@ def render(width, height, objects):
     values[1::2] = INSIDE
     mask = np.repeat(values, lengths).reshape(height, width)
     for index in np.flatnonzero(exact).tolist():
-        _paint_object(mask, [np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in kept[index]], width, height)
+        box = _exact_box(width, height, kept[index])
+        if box is not None:
+            x0, y0, inside = box
+            mask[y0 : y0 + inside.shape[0], x0 : x0 + inside.shape[1]][inside] = INSIDE
     return mask
 
 
@@ -86,7 +89,7 @@ def instance_ids(width, height, objects):
     and assigned at once. Memory stays within one object's short runs, whatever the objects' number.
     """
     ids = np.zeros(height * width, dtype=np.uint32)
-    for number, switches in enumerate(_runs([(width, height, rings) for rings in objects], False), start=1):
+    for number, switches in enumerate(_runs([(width, height, rings) for rings in objects]), start=1):
         # Every object switches on and off an even number of times: ons and offs alternate.
         ons, spans = switches[0::2], switches[1::2] - switches[0::2]
         long = spans >= LONG_RUN
@@ -113,19 +116,72 @@ def rle_runs(items):
     """Per item (width, height, rings): the sorted column-major positions where its mask switches on, off, on...
 
     A position is x * height + y, the pixel order of COCO's run-length encoding, so the gaps between
-    0, the positions and width * height are COCO's uncompressed counts.
+    0, the positions and width * height are COCO's uncompressed counts. They are taken from the
+    rows' runs, so the columns hold render()'s pixels exactly: scanning the columns themselves would
+    decide a centre lying exactly on a slanted edge the other way.
     """
-    return _runs(items, True)
+    runs = _runs(items)
+    count = len(items)
+    lengths = np.fromiter(map(len, runs), dtype=np.int64, count=count)
+    if not lengths.any():
+        return runs
+    widths = np.fromiter((item[0] for item in items), dtype=np.int64, count=count)
+    heights = np.fromiter((item[1] for item in items), dtype=np.int64, count=count)
+    run_item = np.repeat(np.arange(count), lengths)[0::2]
+    item, y, x0, columns = _row_changes(np.concatenate(runs), run_item, widths, heights)
+    # Each change [x0, x1) of row y switches the columns x0..x1-1 at row y.
+    column_item = np.repeat(item, columns)
+    x = np.repeat(x0, columns) + _ranks(columns)
+    # In (item, row, column) order: a stable sort by (item, column) leaves the rows in order.
+    order = _order(column_item * int(widths.max() + 1) + x)
+    column_item = column_item[order]
+    stride = int((widths * heights).max()) + 1
+    keys = column_item * stride + x[order] * heights[column_item] + np.repeat(y, columns)[order]
+    # A column ending inside and the next one starting inside meet at the same position: no switch.
+    switches = _odd(keys)
+    bounds = np.searchsorted(switches // stride, np.arange(count + 1))
+    positions = switches % stride
+    return [positions[bounds[index] : bounds[index + 1]] for index in range(count)]
 
 
-def _runs(items, column_major):
-    """Per item (width, height, rings): the sorted positions where its mask switches on, off, on...
+def _row_changes(positions, run_item, widths, heights):
+    """(item, y, x0, x1 - x0) of the column spans [x0, x1) where row y of an item's mask differs from row y - 1.
 
-    Positions count pixels column by column (x * height + y) or row by row (y * width + x). The
-    pixel-centre rule is render()'s, applied along the lines of that order (for columns the rings are
-    transposed), and the crossings of all items are computed in one vectorised pass (rendering
-    objects one by one costs 0.3 ms each, too much for 40,000 objects). Items whose rings the running
-    sum cannot describe (see _unsummable) are rendered exactly on their box instead.
+    `positions` are the items' row-major switches (on, off, on, ...) and run_item the item of each
+    (on, off) pair; rows -1 and height are outside. The spans are the symmetric difference of the
+    two rows' runs: the places between the ends of both rows' runs where an odd number of ends lie
+    at or before. They come sorted by item, row and column.
+    """
+    on, off, width = positions[0::2], positions[1::2], widths[run_item]
+    row = on // width
+    pieces = (off - 1) // width - row + 1
+    if pieces.max() > 1:
+        # Runs that go on from one row into the next are cut into one piece per row.
+        piece_run = np.repeat(np.arange(len(on)), pieces)
+        row = row[piece_run] + _ranks(pieces)
+        on, off, run_item, width = on[piece_run], off[piece_run], run_item[piece_run], width[piece_run]
+    # A piece of row y counts for the difference between rows y and y - 1 and for the one between
+    # rows y + 1 and y: its ends, and the same ends one row down.
+    line = width + 1
+    row_stride = int(((heights + 1) * (widths + 1)).max())
+    here = run_item * row_stride + row * line
+    ends = np.empty(2 * len(here), dtype=np.int64)
+    ends[0::2] = here + np.maximum(on - row * width, 0)
+    ends[1::2] = here + np.minimum(off - row * width, width)
+    # The ends are sorted, and so are they one row down: a stable sort (timsort) merges the two.
+    ends = _odd(np.sort(np.concatenate((ends, ends + np.repeat(line, 2))), kind="stable"))
+    # What is left pairs up, row by row, into the spans.
+    item = ends[0::2] // row_stride
+    y, x0 = np.divmod(ends[0::2] % row_stride, widths[item] + 1)
+    return item, y, x0, ends[1::2] % row_stride - y * (widths[item] + 1) - x0
+
+
+def _runs(items):
+    """Per item (width, height, rings): the sorted positions y * width + x where its mask switches on, off, on...
+
+    The crossings of all items are computed in one vectorised pass (rendering objects one by one
+    costs 0.3 ms each, too much for 40,000 objects). Items whose rings the running sum cannot
+    describe (see _unsummable) are rendered exactly on their box instead.
     """
     results = [np.zeros(0, dtype=np.int64)] * len(items)
     rings, ring_item, ring_rank = [], [], []
@@ -138,16 +194,11 @@ def _runs(items, column_major):
     if not rings:
         return results
     points, lengths = _parse_rings(rings)
-    if column_major:
-        # Transposed: (y, x), so that a column of the image is scanned as a row.
-        points = np.ascontiguousarray(points[:, ::-1])
     ring_item = np.asarray(ring_item)
     widths = np.fromiter((items[i][0] for i in ring_item.tolist()), dtype=np.int64, count=len(rings))
     heights = np.fromiter((items[i][1] for i in ring_item.tolist()), dtype=np.int64, count=len(rings))
-    # Lines (rows of the scan) run to the image's height, or when transposed to its width.
-    lines, line_length = (widths, heights) if column_major else (heights, widths)
     stride = int((widths * heights).max()) + 1
-    keys, steps, ring_index = _steps(points, lengths, line_length, lines, ring_item * stride)
+    keys, steps, ring_index = _steps(points, lengths, widths, heights, ring_item * stride)
     exact = np.zeros(len(items), dtype=bool)
     exact[ring_item[_unsummable(keys, steps, ring_index)]] = True
     # Holes count -1 inside.
@@ -160,8 +211,19 @@ def _runs(items, column_major):
         results[index] = positions[bounds[index] : bounds[index + 1]]
     for index in np.flatnonzero(exact).tolist():
         width, height, item_rings = items[index]
-        results[index] = _crop_runs(width, height, item_rings, column_major)
+        results[index] = _exact_runs(width, height, item_rings)
     return results
+
+
+def _ranks(counts):
+    """0, 1, ..., counts[0] - 1, 0, 1, ..., counts[1] - 1, ...: each element's rank within its group."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def _odd(keys):
+    """The sorted `keys` that occur an odd number of times, once each."""
+    firsts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[firsts[np.diff(firsts, append=len(keys)) % 2 == 1]]
 
 
 def _steps(points, lengths, line_length, lines, offsets):
@@ -242,39 +304,41 @@ def _switches(keys, steps):
     return keys[inside != np.concatenate(([False], inside[:-1]))]
 
 
-def _crop(width, height, rings):
-    """(x0, y0, bool mask) of one object rendered on the box of its outline, or None when that box is empty."""
-    arrays = [np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in rings]
-    if not arrays or len(arrays[0]) < 3:
+def _exact_box(width, height, rings):
+    """(x0, y0, bool array) of one object rendered exactly on the box of its outline, or None when that box is empty.
+
+    The outline's even-odd interior minus its holes'. The crossings are those of the whole image,
+    cut to the box: moving the rings into the box instead would round some crossings differently.
+    """
+    arrays = [np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in rings if len(ring) >= 3]
+    if not arrays:
         return None
     lo, hi = arrays[0].min(axis=0), arrays[0].max(axis=0)
     x0, y0 = max(int(np.floor(lo[0])), 0), max(int(np.floor(lo[1])), 0)
     x1, y1 = min(int(np.ceil(hi[0])), width), min(int(np.ceil(hi[1])), height)
     if x1 <= x0 or y1 <= y0:
         return None
-    # A whole-pixel shift keeps every pixel centre where it was relative to the shape.
-    shifted = [ring - (x0, y0) for ring in arrays]
-    return x0, y0, render(x1 - x0, y1 - y0, [shifted]) > 0
+    box = (x0, y0, x1, y1)
+    inside = _parity(arrays[0], width, height, box)
+    for hole in arrays[1:]:
+        inside &= ~_parity(hole, width, height, box)
+    return x0, y0, inside
 
 
-def _crop_runs(width, height, rings, column_major):
-    """_runs() of one object, from its rendered box."""
-    box = _crop(width, height, rings)
+def _exact_runs(width, height, rings):
+    """_runs() of one object, from its exactly rendered box."""
+    box = _exact_box(width, height, rings)
     if box is None:
         return np.zeros(0, dtype=np.int64)
     x0, y0, inside = box
-    if column_major:
-        inside, first, offset, length = inside.T, x0, y0, height
-    else:
-        first, offset, length = y0, x0, width
-    # Only the box is scanned, with one spare pixel per line, always outside, so every run ends
-    # within its line (at the latest where the box ends, which may be the image's edge).
-    box_length = inside.shape[1]
-    lines = np.zeros((inside.shape[0], box_length + 1), dtype=np.int8)
-    lines[:, :box_length] = inside
-    changes = np.flatnonzero(np.diff(lines.ravel(), prepend=0))
-    positions = (first + changes // (box_length + 1)) * length + offset + changes % (box_length + 1)
-    # A run ending at a line's end and one starting at the next line's start are one run.
+    # Only the box is scanned, with one spare pixel per row, always outside, so every run ends
+    # within its row (at the latest where the box ends, which may be the image's edge).
+    box_width = inside.shape[1]
+    rows = np.zeros((inside.shape[0], box_width + 1), dtype=np.int8)
+    rows[:, :box_width] = inside
+    changes = np.flatnonzero(np.diff(rows.ravel(), prepend=0))
+    positions = (y0 + changes // (box_width + 1)) * width + x0 + changes % (box_width + 1)
+    # A run ending at a row's end and one starting at the next row's start are one run.
     touching = np.flatnonzero(positions[1:] == positions[:-1])
     return np.delete(positions, np.concatenate([touching, touching + 1]))
 
@@ -329,19 +393,14 @@ def _crossings(points, lengths, width, height):
     return rows, xs.astype(np.int64), per_crossing(np.sign(y1 - y0).astype(np.int8)), per_crossing(owner)
 
 
-def _parity(ring, width, height):
-    """Even-odd interior of one ring as a bool (height, width) array."""
-    toggles = np.zeros((height, width + 1), dtype=np.uint8)
+def _parity(ring, width, height, box):
+    """Even-odd interior of one ring as a bool array over `box` (x0, y0, x1, y1) of the image."""
+    x0, y0, x1, y1 = box
     rows, columns, _, _ = _crossings(ring, np.asarray([len(ring)]), width, height)
-    np.add.at(toggles.reshape(-1), rows * (width + 1) + columns, np.uint8(1))
+    kept = (rows >= y0) & (rows < y1)
+    # A crossing left of the box flips the whole row of the box, one right of it nothing: the
+    # box's spare last column takes it.
+    toggles = np.zeros((y1 - y0, x1 - x0 + 1), dtype=np.uint8)
+    np.add.at(toggles.reshape(-1), (rows[kept] - y0) * (x1 - x0 + 1) + np.clip(columns[kept], x0, x1) - x0, np.uint8(1))
     np.cumsum(toggles, axis=1, out=toggles)
-    return (toggles[:, :width] & 1).astype(bool)
-
-
-def _paint_object(mask, arrays, width, height):
-    """Paint one object exactly: its outline's interior minus the union of its holes' interiors."""
-    inside = _parity(arrays[0], width, height)
-    for hole in arrays[1:]:
-        if len(hole) >= 3:
-            inside &= ~_parity(hole, width, height)
-    mask[inside] = INSIDE
+    return (toggles[:, : x1 - x0] & 1).astype(bool)

@@ -32,6 +32,26 @@ def random_objects(seed, count=6):
     return objects
 
 
+def grid_objects(seed, step, count=4, size=12):
+    """Tangled objects with vertices on a grid of `step` pixels: on a half-pixel grid many pixel centres lie
+    exactly on edges, on a 0.1 grid many lie within rounding of them."""
+    rng = np.random.default_rng(seed)
+    objects = []
+    for _ in range(count):
+        rings = []
+        for _ in range(int(rng.integers(1, 4))):
+            points = rng.integers(-2, int(size / step) + 2, (int(rng.integers(3, 8)), 2)) * step
+            rings.append(points.tolist())
+        objects.append(rings)
+    return objects
+
+
+def decoded(width, height, positions):
+    counts = np.diff(positions[positions < width * height], prepend=0, append=width * height)
+    rle = coco_mask.frPyObjects([{"size": [height, width], "counts": counts}], height, width)
+    return coco_mask.decode(rle)[:, :, 0].astype(bool)
+
+
 class TestInstanceIds:
     @settings(max_examples=20, deadline=None)
     @given(st.integers(0, 2**32 - 1))
@@ -61,6 +81,18 @@ class TestInstanceIds:
         assert (ids == 40).sum() == 1920 * 1080 - (masks.render(1920, 1080, [notched[1:]]) > 0).sum()
         assert set(np.unique(ids)) == {39, 40}
 
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(0, 2**32 - 1), st.sampled_from([0.5, 0.1]))
+    def test_centres_on_edges_as_render_decides_them(self, seed, step):
+        """Where centres lie on or within rounding of edges, each object's pixels are render()'s, also for
+        objects painted exactly (which once moved the rings to their box and rounded differently)."""
+        objects = grid_objects(seed, step)
+        ids = masks.instance_ids(12, 10, objects)
+        expected = np.zeros((10, 12), dtype=np.uint32)
+        for number, rings in enumerate(objects, start=1):
+            expected[masks.render(12, 10, [rings]) > 0] = number
+        assert np.array_equal(ids, expected)
+
     def test_png_encoding(self):
         """The PNG is RGBA with id = R + 256 G + 65536 B and alpha 255."""
         ids = np.zeros((4, 5), dtype=np.uint32)
@@ -76,6 +108,21 @@ class TestInstanceIds:
 
 
 class TestRleRuns:
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(0, 2**32 - 1), st.sampled_from([0.5, 0.1]))
+    def test_runs_keep_render_where_centres_lie_on_edges(self, seed, step):
+        """On a half-pixel grid (centres on slanted edges) and a 0.1 grid, the COCO runs decode to render()'s
+        mask: scanning the columns instead would decide a centre on a slanted edge the other way."""
+        objects = grid_objects(seed, step)
+        for rings, positions in zip(objects, masks.rle_runs([(12, 10, rings) for rings in objects]), strict=True):
+            assert np.array_equal(decoded(12, 10, positions), masks.render(12, 10, [rings]) > 0)
+
+    def test_a_slanted_edge_through_centres(self):
+        """A triangle whose hypotenuse runs through pixel centres: the COCO mask is render()'s, centre for centre."""
+        triangle = [[0, 0], [4, 4], [0, 4]]
+        positions = masks.rle_runs([(4, 4, [triangle])])[0]
+        assert np.array_equal(decoded(4, 4, positions), masks.render(4, 4, [[triangle]]) > 0)
+
     @settings(max_examples=20, deadline=None)
     @given(st.integers(0, 2**32 - 1))
     def test_runs_decode_to_render(self, seed):
@@ -83,10 +130,7 @@ class TestRleRuns:
         objects = random_objects(seed)
         items = [(WIDTH if i % 2 else 200, HEIGHT if i % 2 else 100, rings) for i, rings in enumerate(objects)]
         for (width, height, rings), positions in zip(items, masks.rle_runs(items), strict=True):
-            counts = np.diff(positions[positions < width * height], prepend=0, append=width * height)
-            rle = coco_mask.frPyObjects([{"size": [height, width], "counts": counts}], height, width)
-            decoded = coco_mask.decode(rle)[:, :, 0].astype(bool)
-            assert np.array_equal(decoded, masks.render(width, height, [rings]) > 0)
+            assert np.array_equal(decoded(width, height, positions), masks.render(width, height, [rings]) > 0)
 
     def test_many_objects_on_large_images(self):
         """Thousands of objects on 1080p images (sort keys beyond 32 bits) get the runs each gets alone."""
