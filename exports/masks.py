@@ -24,6 +24,10 @@ AREA_KINDS = ("rectangle", "polygon", "image_segmentation")
 # Pixels from which a run of an instance bitmap is painted by a slice of its own: below, expanding
 # the runs to pixel indexes costs less than a slice per run (bench/release_coco.py bitmaps).
 LONG_RUN = 512
+# Objects whose COCO runs are computed in one vectorised pass. Larger groups are no faster and hold
+# more memory: 1,000 holed squares of 150 pixels took 35 MB at the peak in one pass, 7 MB in groups
+# of 128, and 34 instead of 46 ms.
+RLE_GROUP = 128
 
 
 def render(width, height, objects):
@@ -120,6 +124,13 @@ def rle_runs(items):
     rows' runs, so the columns hold render()'s pixels exactly: scanning the columns themselves would
     decide a centre lying exactly on a slanted edge the other way.
     """
+    return [
+        runs for start in range(0, len(items), RLE_GROUP) for runs in _column_runs(items[start : start + RLE_GROUP])
+    ]
+
+
+def _column_runs(items):
+    """rle_runs() of a group of items, in one vectorised pass."""
     runs = _runs(items)
     count = len(items)
     lengths = np.fromiter(map(len, runs), dtype=np.int64, count=count)
