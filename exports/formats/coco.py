@@ -158,31 +158,29 @@ def _encode_runs(pending):
     sizes = np.fromiter((width * height for _, width, height, _ in pending), dtype=np.int64, count=count)
     lengths = np.fromiter(map(len, runs), dtype=np.int64, count=count)
     positions = np.concatenate(runs)
-    ends = np.cumsum(lengths)
-    # Every object switches on and off an even number of times, so its first position is at an even
-    # index of the batch: the area, the sum of (off - on), is one signed sum per object.
-    # A trailing 0 keeps the indexing valid when no object has a pixel; it adds nothing to any sum.
-    signed = np.append(positions * np.where(np.arange(len(positions)) % 2 == 1, 1, -1), 0)
-    areas = np.where(lengths > 0, np.add.reduceat(signed, ends - lengths), 0)
+    # Every object switches on and off an even number of times, so the batch's (on, off) pairs are
+    # its objects' runs, and an object's area is the sum of its runs' lengths.
+    areas = np.bincount(np.repeat(np.arange(count), lengths // 2), positions[1::2] - positions[0::2], count)
     # A run reaching the last pixel switches off at the image's size: that is the end, not a switch.
-    last = ends[lengths > 0] - 1
-    at_end = last[positions[last] >= sizes[lengths > 0]]
+    ends = np.cumsum(lengths)
+    # A trailing 0 keeps the indexing valid when no object has a pixel.
+    at_end = ends[(lengths > 0) & (np.append(positions, 0)[np.maximum(ends - 1, 0)] >= sizes)] - 1
     positions = np.delete(positions, at_end)
     lengths[np.searchsorted(ends, at_end, side="right")] -= 1
     ends = np.cumsum(lengths)
     starts = ends - lengths
-    owner = np.repeat(np.arange(count), lengths)
-    # Each object's counts: the gaps before each of its positions, then the gap up to its size.
-    previous = np.concatenate(([0], positions[:-1]))
-    previous[starts[lengths > 0]] = 0
-    counts = np.empty(len(positions) + count, dtype=np.int64)
-    counts[np.arange(len(positions)) + owner] = positions - previous
-    tails = ends + np.arange(count)
-    counts[tails] = sizes - np.where(lengths > 0, np.append(positions, 0)[np.maximum(ends - 1, 0)], 0)
-    heads = tails - lengths
+    # Each object's counts: the gaps before each of its positions (from 0 for its first), then the gap
+    # up to its size, inserted after its last position.
+    gaps = np.diff(positions, prepend=0)
+    firsts = starts[lengths > 0]
+    gaps[firsts] = positions[firsts]
+    lasts = np.where(lengths > 0, np.append(positions, 0)[np.maximum(ends - 1, 0)], 0)
+    counts = np.insert(gaps, ends, sizes - lasts)
+    # Object i's counts start after the i tails inserted before it.
+    heads = starts + np.arange(count)
     uncompressed = [
-        {"size": [height, width], "counts": counts[head : tail + 1]}
-        for (_, width, height, _), head, tail in zip(pending, heads.tolist(), tails.tolist(), strict=True)
+        {"size": [height, width], "counts": counts[head : head + length + 1]}
+        for (_, width, height, _), head, length in zip(pending, heads.tolist(), lengths.tolist(), strict=True)
     ]
     # pycocotools turns COCO's uncompressed counts into its compressed string form, all at once;
     # each dict's own size counts, the two numbers after the list are not read for dicts.
