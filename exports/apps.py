@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class ExportsConfig(AppConfig):
     name = "exports"
     verbose_name = "Exports"
+
+    def ready(self):
+        # Every process that renders (worker processes, the export and release commands, the web
+        # process serving masks) keeps freed memory for the next mask: exports/allocator.py.
+        from exports import allocator
+
+        allocator.keep_freed_memory()
