@@ -5,13 +5,14 @@
     DATABASE_URL=... .venv/bin/python bench/export_json.py run 10000
     DATABASE_URL=... CELERY_BROKER_URL=redis://127.0.0.1:6379/9 .venv/bin/python bench/export_json.py workers 10000 2
     DATABASE_URL=... .venv/bin/python bench/export_json.py seed 1000 masks
+    DATABASE_URL=... .venv/bin/python bench/export_json.py run 1000 masks
     DATABASE_URL=... CELERY_BROKER_URL=... .venv/bin/python bench/export_json.py workers 1000 2 masks
 
 `seed` creates the project "bench export <TASKS>" with COPY (spec performance-notes.md: the ORM per
-row would dominate); `run` exports it in this process alone and prints the wall time of the snapshot +
-JSON phases and the process's peak resident memory, so seeding never counts; `workers` sends the
-export to N real worker processes (the chunks run in parallel), times it until it is done and
-reports the peak memory of the largest worker process. With `masks`, the project is "bench masks
+row would dominate); `run` exports it in this process alone and prints the wall time of the
+snapshot, the chunks and the assembly, and the process's peak resident memory, so seeding never
+counts; `workers` sends the export to N real worker processes (the chunks run in parallel), times it
+until it is done and reports the peak memory of the largest worker process. With `masks`, the project is "bench masks
 <TASKS>", whose images hold the mask benchmark's 50 segmentations of 20-200 vertices each
 (bench/masks_speed.py), and the export renders their masks.
 """
@@ -36,7 +37,7 @@ from django.utils import timezone  # noqa: E402
 from bench import masks_speed  # noqa: E402
 from bench.worker import celery_worker, peak_child_mb  # noqa: E402
 from exports import build  # noqa: E402
-from exports.models import ExportJob  # noqa: E402
+from exports.models import ExportChunk, ExportJob  # noqa: E402
 from exports.tasks import build_export as build_task  # noqa: E402
 from labelyard import jsonio  # noqa: E402
 from projects.creation import create_project  # noqa: E402
@@ -201,18 +202,33 @@ def report(job, elapsed, label, memory=""):
           f"time={elapsed:.2f} s{memory}")  # fmt: skip
 
 
-def run(tasks):
-    """The whole export in this process: snapshot, then every chunk one after the other."""
+def run(tasks, option=""):
+    """The whole export in this process, phase by phase: the snapshot, every chunk's part (and with
+    `masks` its masks) one after the other, then the assembly of the file (and the zip)."""
     # A running worker has the URL configuration loaded; a fresh process would import every view
     # module on the first reverse() (about 0.5 s here) and count it as export time.
     get_resolver().url_patterns  # noqa: B018 - loading is the point
     baseline = rss_mb()
-    job = new_job(tasks)
+    job = new_job(tasks, option == "masks")
     started = time.perf_counter()
-    build.build_export(job.pk, render=build.render_inline)
+    build.build_export(job.pk, render=lambda job_id: None)
+    snapshot_done = time.perf_counter()
+    job.refresh_from_db()
+    for chunk in ExportChunk.objects.filter(job=job).order_by("index"):
+        build.write_part(job, chunk)
+    chunks_done = time.perf_counter()
+    build.finish(job.pk)
+    finished = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    phases = (
+        f" (snapshot {snapshot_done - started:.2f} s, chunks {chunks_done - snapshot_done:.2f} s,"
+        f" assembly {finished - chunks_done:.2f} s)"
+    )
     report(
-        job, time.perf_counter() - started, "1 process", f" peak_rss={peak:.0f} MB (before export {baseline:.0f} MB)"
+        job,
+        finished - started,
+        "1 process" + (" with masks" if option == "masks" else ""),
+        f"{phases} peak_rss={peak:.0f} MB (before export {baseline:.0f} MB)",
     )
 
 
