@@ -30,6 +30,7 @@ from exports.serializers import (
     ReleaseSerializer,
 )
 from projects import access
+from projects.authentication import login_or_token_required
 from projects.models import Media
 
 HISTORY_LENGTH = 50
@@ -76,7 +77,7 @@ def _download(path_name, filename, content_type):
     return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
 
 
-@login_required
+@login_or_token_required
 def download_json(request, pk):
     job = _job(request.user, pk)
     if job.state != ExportJob.State.DONE or not job.file:
@@ -84,7 +85,7 @@ def download_json(request, pk):
     return _download(job.file, f"labelyard_export_{job.project_id}_{job.pk}.json", "application/json")
 
 
-@login_required
+@login_or_token_required
 def download_archive(request, pk):
     job = _job(request.user, pk)
     if job.state != ExportJob.State.DONE or not job.archive:
@@ -92,7 +93,7 @@ def download_archive(request, pk):
     return _download(job.archive, f"labelyard_export_{job.project_id}_{job.pk}.zip", "application/zip")
 
 
-@login_required
+@login_or_token_required
 def mask(request, pk, media_id, key):
     job = _job(request.user, pk)
     if job.state != ExportJob.State.DONE:
@@ -186,7 +187,7 @@ def release_page(request, project_id):
     )
 
 
-@login_required
+@login_or_token_required
 def download_release(request, pk):
     release = _release(request.user, pk)
     if release.state != Release.State.DONE:
@@ -194,7 +195,7 @@ def download_release(request, pk):
     return _download(release.file, Path(release.file).name, "application/json")
 
 
-@login_required
+@login_or_token_required
 def download_coco(request, pk):
     release = _release(request.user, pk)
     if release.state != Release.State.DONE:

@@ -1,5 +1,10 @@
-"""DRF authentication by API token: ``Authorization: Token <key>`` (projects/tokens.py holds the keys)."""
+"""Authentication by API token, ``Authorization: Token <key>`` (projects/tokens.py holds the keys): for
+DRF, and for the file downloads that the API's answers point at."""
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -34,6 +39,32 @@ class TokenAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request):
         # Present so DRF answers unauthenticated requests with 401 rather than 403.
         return self.keyword
+
+
+def login_or_token_required(view):
+    """login_required for downloads that scripts fetch too (export files, masks, release files).
+
+    The API answers with their URLs, so a request with a token is authenticated as the API would
+    (a bad token is a 401 that says why); without one, the browser goes to the login page.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            try:
+                authenticated = TokenAuthentication().authenticate(request)
+            except exceptions.AuthenticationFailed as error:
+                return HttpResponse(
+                    str(error.detail),
+                    status=401,
+                    content_type="text/plain; charset=utf-8",
+                    headers={"WWW-Authenticate": "Token"},
+                )
+            if authenticated is not None:
+                request.user = authenticated[0]
+        return login_required(view)(request, *args, **kwargs)
+
+    return wrapped
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):

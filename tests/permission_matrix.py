@@ -13,7 +13,8 @@ The rules behind the numbers (projects/access.py, docs/decisions.md): strangers 
 roles 403, the superuser is admin everywhere; every member may read, export and download; imports,
 configuration, members and datasets are admin-only; labelers edit, skip and complete only their
 own tasks; reviewers review but do not relabel. Pages redirect anonymous visitors to the login
-page and ignore API tokens. The native API (/api/...) takes a session or a token and answers 401
+page and ignore API tokens; the downloads the API points at (export files, masks, release files)
+take a session or a token. The native API (/api/...) takes a session or a token and answers 401
 without either. The DataGym v1 API (/api/v1/...) takes only tokens, and a token sees the projects
 where its user is admin.
 """
@@ -60,6 +61,12 @@ def api(stranger, labeler, reviewer, admin, superuser):
     return {"anonymous": 401, **roles, **{f"token_{role}": code for role, code in roles.items()}}
 
 
+def download(stranger, labeler, reviewer, admin, superuser):
+    """A file that pages link to and the API points at: a session as a page, a token as its user."""
+    roles = _roles(stranger, labeler, reviewer, admin, superuser)
+    return {"anonymous": LOGIN, **roles, **{f"token_{role}": code for role, code in roles.items()}}
+
+
 def v1(stranger, labeler, reviewer, admin, superuser):
     """The DataGym v1 API: tokens only; a session is no credential there."""
     roles = _roles(stranger, labeler, reviewer, admin, superuser)
@@ -84,6 +91,7 @@ MODEL_ADMIN_ACTORS = ("anonymous", "admin", "superuser", "token_superuser")
 MEMBER_PAGE = page(404, 200, 200, 200, 200)
 ADMIN_PAGE = page(404, 403, 403, 200, 200)
 MEMBER_API = api(404, 200, 200, 200, 200)
+MEMBER_DOWNLOAD = download(404, 200, 200, 200, 200)
 ADMIN_API = api(404, 403, 403, 200, 200)
 ALL_PAGE = page(200, 200, 200, 200, 200)
 MEMBERS = frozenset({"labeler", "reviewer", "admin", "superuser"})
@@ -163,16 +171,16 @@ ROWS = [
     Row("projects/<int:project_id>/export", "GET", "/projects/{project}/export", MEMBER_PAGE),
     Row("projects/<int:project_id>/export", "POST", "/projects/{project}/export", page(404, 302, 302, 302, 302),
         _form({"states": ["completed"]})),
-    Row("exports/<int:pk>/download", "GET", "/exports/{export}/download", MEMBER_PAGE),
-    Row("exports/<int:pk>/download.zip", "GET", "/exports/{export}/download.zip", MEMBER_PAGE),
+    Row("exports/<int:pk>/download", "GET", "/exports/{export}/download", MEMBER_DOWNLOAD),
+    Row("exports/<int:pk>/download.zip", "GET", "/exports/{export}/download.zip", MEMBER_DOWNLOAD),
     Row("exports/<int:pk>/masks/<uuid:media_id>/<str:key>.png", "GET", "/exports/{export}/masks/{media}/seg.png",
-        MEMBER_PAGE),
+        MEMBER_DOWNLOAD),
     # Releases: every member reads and downloads them; only admins create them ---------------------
     Row("projects/<int:project_id>/releases", "GET", "/projects/{project}/releases", MEMBER_PAGE),
     Row("projects/<int:project_id>/releases", "POST", "/projects/{project}/releases", page(404, 403, 403, 200, 200),
         _form({})),
-    Row("releases/<int:pk>/download", "GET", "/releases/{release}/download", MEMBER_PAGE),
-    Row("releases/<int:pk>/coco", "GET", "/releases/{release}/coco", MEMBER_PAGE),
+    Row("releases/<int:pk>/download", "GET", "/releases/{release}/download", MEMBER_DOWNLOAD),
+    Row("releases/<int:pk>/coco", "GET", "/releases/{release}/coco", MEMBER_DOWNLOAD),
     # Release files are served to whoever holds a signed link (exports.signing); without one, nobody.
     Row("release-files/<str:token>/<str:filename>", "GET", "/release-files/forged-token/{media}.png", everyone(403)),
     Row("api/projects/<int:project_id>/releases", "GET", "/api/projects/{project}/releases", MEMBER_API),

@@ -14,6 +14,7 @@ from exports.models import ExportChunk, ExportJob
 from labeling.models import TaskLabels
 from labeling.states import State
 from labelyard import jsonio
+from projects import tokens
 from tests.exports.conftest import SEED_CONFIGURATION, SEGMENTATION_CONFIGURATION, make_project
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +118,25 @@ class TestSeedShape:
         with zipfile.ZipFile(build.media_path(job.archive)) as archive:
             names = archive.namelist()
         assert names[0].endswith(".json") and len([n for n in names if n.startswith("masks/")]) == 2
+
+    def test_a_script_downloads_with_its_api_token(self, client, admin_user):
+        """The URLs the API answers with (the file, the zip, a mask) take the same token; a revoked
+        token is a 401 that says so, and no token sends the browser to the login page."""
+        document = {"geometries": [{"id": "s", "class": "seqmentation", "coordinates": SEED_SEGMENTATION}]}
+        project = make_project("seg", SEGMENTATION_CONFIGURATION, [document], labeler=admin_user)
+        job = run(project, masks=True)
+        token, key = tokens.create_token(admin_user, "script")
+        auth = {"Authorization": f"Token {key}"}
+        answer = client.get(f"/api/exports/{job.pk}", headers=auth).json()
+        data = client.get(answer["download_url"].removeprefix("http://testserver"), headers=auth)
+        assert data.status_code == 200
+        mask_url = jsonio.loads(b"".join(data.streaming_content))[1]["segmentations"][0]
+        assert client.get(mask_url.removeprefix("http://testserver"), headers=auth).status_code == 200
+        assert client.get(answer["archive_url"].removeprefix("http://testserver"), headers=auth).status_code == 200
+        assert client.get(f"/exports/{job.pk}/download").status_code == 302
+        tokens.revoke(admin_user, token.pk)
+        refused = client.get(f"/exports/{job.pk}/download", headers=auth)
+        assert refused.status_code == 401 and refused["WWW-Authenticate"] == "Token" and refused.content
 
 
 class TestReuse:
