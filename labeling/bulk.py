@@ -33,7 +33,11 @@ def assign(tasks, project, user):
     roles = (ProjectMember.Role.LABELER, ProjectMember.Role.ADMIN)
     if not ProjectMember.objects.filter(project=project, user=user, role__in=roles).exists():
         raise BulkActionError(f"{user} is not a labeler of {project.name}.")
-    return tasks.filter(state__in=ASSIGNABLE_STATES).update(labeler=user)
+    count = tasks.filter(state__in=ASSIGNABLE_STATES).update(labeler=user)
+    if count:
+        # The labeler is in the export: the next export is a new file.
+        project.bump_revision()
+    return count
 
 
 @transaction.atomic

@@ -371,6 +371,9 @@ class TaskAssign(APIView):
             labeler = get_user_model().objects.filter(username=username).first()
             if labeler is None or access.role_in(labeler, task.project) is None:
                 raise ValidationError({"labeler": [f"{username} is not a member of this project."]})
-        Task.objects.filter(pk=task.pk).update(labeler=labeler)
+        with transaction.atomic():
+            # The labeler is in the export: a change makes the next export a new file.
+            if Task.objects.filter(pk=task.pk).exclude(labeler=labeler).update(labeler=labeler):
+                task.project.bump_revision()
         task.labeler = labeler
         return Response(serializers.TaskSerializer(task).data)

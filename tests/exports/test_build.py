@@ -11,10 +11,12 @@ from PIL import Image
 
 from exports import build
 from exports.models import ExportChunk, ExportJob
+from labeling import bulk
 from labeling.models import TaskLabels
 from labeling.states import State
 from labelyard import jsonio
 from projects import tokens
+from projects.models import ProjectMember
 from tests.exports.conftest import SEED_CONFIGURATION, SEGMENTATION_CONFIGURATION, make_project
 
 pytestmark = pytest.mark.django_db
@@ -156,6 +158,24 @@ class TestReuse:
         second = run(project)
         assert second.pk != first.pk and second.file != first.file
         assert exported(second)[1]["labels"]["car"] == []
+
+    def test_assigning_a_labeler_makes_a_new_file(self, client, admin_user, django_user_model):
+        """The labeler is in the file: assigning one (API or bulk action) makes the next export a new one."""
+        project = make_project(
+            "assign", SEED_CONFIGURATION, [SEED_DOCUMENT, SEED_DOCUMENT], state=State.IN_PROGRESS, labeler=admin_user
+        )
+        labeler = django_user_model.objects.create_user("lab")
+        ProjectMember.objects.create(project=project, user=labeler, role=ProjectMember.Role.LABELER)
+        first = run(project, states=[State.IN_PROGRESS])
+        task = project.tasks.order_by("pk").first()
+        client.force_login(admin_user)
+        response = client.post(f"/api/tasks/{task.pk}/assign", {"labeler": "lab"}, content_type="application/json")
+        assert response.status_code == 200
+        second = run(project, states=[State.IN_PROGRESS])
+        assert second.pk != first.pk and exported(second)[1]["labeler"] == "lab"
+        bulk.assign(project.tasks.exclude(pk=task.pk), project, labeler)
+        third = run(project, states=[State.IN_PROGRESS])
+        assert third.pk != second.pk and [t["labeler"] for t in exported(third)[1:]] == ["lab", "lab"]
 
     def test_queued_twin_reuses_finished_files(self):
         """A queued job whose twin finished first points at the twin's files instead of rebuilding."""

@@ -3,7 +3,9 @@
 import shutil
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import URLValidator
 
 from exports import build
 from exports.models import ExportJob
@@ -34,13 +36,29 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Unknown task state(s) {', '.join(unknown) or '(none given)'}; use {', '.join(State.values)}."
             )
-        job = self.export(options["project_id"], states, options["masks"] is not None, options["base_url"])
-        shutil.copyfile(build.media_path(job.file), options["out"])
-        self.stdout.write(f"Wrote {job.task_count} task(s) to {options['out']}.")
-        if options["masks"] is not None:
-            target = Path(options["masks"])
-            shutil.copytree(build.media_path(build.job_dir(job) / "masks"), target, dirs_exist_ok=True)
-            self.stdout.write(f"Wrote masks to {target}.")
+        out, masks = Path(options["out"]), options["masks"] and Path(options["masks"])
+        # Mistakes in the arguments are reported before the export is built, not after.
+        if out.is_dir():
+            raise CommandError(f"--out {out} is a folder; give the JSON file's name.")
+        if not out.parent.is_dir():
+            raise CommandError(f"--out {out}: the folder {out.parent} does not exist.")
+        if masks and masks.exists() and not masks.is_dir():
+            raise CommandError(f"--masks {masks} is a file; give a folder for the masks.")
+        try:
+            URLValidator(schemes=["http", "https"])(options["base_url"])
+        except ValidationError as error:
+            raise CommandError(f"--base-url {options['base_url']!r} is not an http(s) URL.") from error
+        job = self.export(options["project_id"], states, masks is not None, options["base_url"])
+        shutil.copyfile(build.media_path(job.file), out)
+        self.stdout.write(f"Wrote {job.task_count} task(s) to {out}.")
+        if masks is not None:
+            masks.mkdir(parents=True, exist_ok=True)
+            # A reused export's masks are those of the job that built its files; a project without
+            # segmentation classes, or without tasks in these states, has none.
+            source = build.media_path(Path(job.file).parent / "masks")
+            if source.is_dir():
+                shutil.copytree(source, masks, dirs_exist_ok=True)
+            self.stdout.write(f"Wrote masks to {masks}.")
 
     def export(self, project_id, states, masks, base_url):
         """Create and run an export job inline; returns the finished job or raises CommandError."""
