@@ -25,7 +25,7 @@ from exports.formats import datagym
 from exports.models import ExportChunk, ExportJob
 from labeling.models import Task, TaskLabels
 from labeling.states import DONE_STATES, State
-from projects.config import KEY_PATTERN
+from projects.config import KEY_PATTERN, MAX_KEY_LENGTH
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -359,7 +359,8 @@ def _archive(job, json_name):
 
 def stored_mask(job, media_id, key):
     """Path of the mask the job rendered for this image and class, or None."""
-    if not job.with_masks or not KEY_PATTERN.match(key):
+    # Only a configuration's own keys name files; anything else is no mask (and no file system call).
+    if not job.with_masks or len(key) > MAX_KEY_LENGTH or not KEY_PATTERN.match(key):
         return None
     path = media_path(mask_name(job, media_id, key))
     return path if path.is_file() else None

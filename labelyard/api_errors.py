@@ -8,6 +8,7 @@ CSRF failures, oversized bodies, crashes) are routed here by the handlers in lab
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.views import defaults
@@ -73,6 +74,13 @@ def error_list(errors, prefix=""):
 
 def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every error in the native shape, unexpected ones as a logged 500."""
+    if isinstance(exc, RequestDataTooBig):
+        # Raised when a view first reads a body above DATA_UPLOAD_MAX_MEMORY_SIZE.
+        message = f"The request body is too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        request = context.get("request")
+        if request is not None and is_v1(request):
+            return error_to(413, V1_KEYS[413], (), message)
+        return native_error(413, message, "too_large")
     response = drf_exception_handler(exc, context)
     if response is None:
         request = context.get("request")

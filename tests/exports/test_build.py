@@ -115,6 +115,8 @@ class TestSeedShape:
         assert response.status_code == 200
         mask = np.array(Image.open(io.BytesIO(b"".join(response.streaming_content))))
         assert mask.shape == (1080, 1920) and mask[100, 500] == 255 and mask[200, 600] == 0
+        too_long = f"/exports/{job.pk}/masks/{tasks[0]['internal_media_ID']}/{'a' * 300}.png"
+        assert admin_client.get(too_long).status_code == 404
         empty = admin_client.get(tasks[1]["segmentations"][0].removeprefix("http://testserver"))
         assert not np.array(Image.open(io.BytesIO(b"".join(empty.streaming_content)))).any()
         with zipfile.ZipFile(build.media_path(job.archive)) as archive:

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from labeling.models import Task
 from labelyard import jsonio
 from projects import media, tokens
 from projects.creation import create_project
@@ -357,6 +358,26 @@ class TestHugeBodies:
         assert body.read_bytes < 1 << 20, f"{body.read_bytes} bytes read before refusing"
         assert peak < 32 << 20, f"{peak} bytes allocated"
         assert not Media.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [("POST", "/api/projects/{p}/exports"), ("PUT", "/api/tasks/{t}/labels"), ("POST", "/api/projects")],
+    )
+    def test_json_bodies_above_the_limit_are_a_413(self, settings, owner_client, project, method, path):
+        """A JSON body above DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 in the API's error shape, not a 500."""
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+        task = Task.objects.create(project=project, media=Media.objects.create(
+            dataset=Dataset.objects.create(name="big"), original_name="a.png", width=4, height=4))  # fmt: skip
+        body = jsonio.dumps({"states": ["completed"], "pad": "x" * 2000})
+        response = owner_client.generic(
+            method, path.format(p=project.pk, t=task.pk), body, content_type="application/json"
+        )
+        assert response.status_code == 413
+        assert response.json() == {
+            "detail": "The request body is too large: at most 1000 bytes.",
+            "code": "too_large",
+            "errors": [],
+        }
 
     def test_streamed_upload_is_capped_while_reading(self, settings, token, dataset, client):
         """A body within the declared limit is copied in chunks; the cap holds while reading too."""
