@@ -60,20 +60,22 @@ def start_export(project, user, options, base_url):
     A queued, running or done job with the same revision and options is returned as it is (a
     running job whose worker died is sent off again); otherwise a new job is queued on commit.
     """
-    revision = Project.objects.values_list("revision", flat=True).get(pk=project.pk)
-    existing = (
-        ExportJob.objects.filter(project=project, revision=revision, options=options, base_url=base_url)
-        .exclude(state=JobState.FAILED)
-        .first()
-    )
-    if existing is not None:
-        if existing.state == JobState.RUNNING and jobs.is_stale(existing):
-            _dispatch_build(existing.pk)
-        return existing, False
-    job = ExportJob.objects.create(
-        project=project, created_by=user, options=options, base_url=base_url, revision=revision
-    )
-    _dispatch_build(job.pk)
+    with transaction.atomic():
+        # The project's row lock makes a double click or parallel requests find one job, not make two.
+        revision = Project.objects.select_for_update().values_list("revision", flat=True).get(pk=project.pk)
+        existing = (
+            ExportJob.objects.filter(project=project, revision=revision, options=options, base_url=base_url)
+            .exclude(state=JobState.FAILED)
+            .first()
+        )
+        if existing is not None:
+            if existing.state == JobState.RUNNING and jobs.is_stale(existing):
+                _dispatch_build(existing.pk)
+            return existing, False
+        job = ExportJob.objects.create(
+            project=project, created_by=user, options=options, base_url=base_url, revision=revision
+        )
+        _dispatch_build(job.pk)
     return job, True
 
 

@@ -23,6 +23,15 @@ class ExportRequestSerializer(serializers.Serializer):
     def validate_states(self, value):
         return value or list(DONE_STATES)
 
+    def validate(self, attrs):
+        # A misspelt option ("mask") would otherwise be dropped and the export made without it.
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [f"Unknown field; an export takes {' and '.join(self.fields)}."] for name in unknown}
+            )
+        return attrs
+
 
 class ExportJobSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()

@@ -123,6 +123,9 @@ class ProjectExportsView(APIView):
         project = access.get_project(request.user, project_id)
         serializer = ExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if not build.has_labels(project):
+            # As the page's disabled button says.
+            raise ValidationError("This project has no labelled tasks to export yet.")
         options = build.normalise_options(serializer.validated_data.get("states"), serializer.validated_data["masks"])
         job, created = build.start_export(project, request.user, options, _base_url(request))
         return Response(
