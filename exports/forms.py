@@ -2,6 +2,7 @@
 
 from django import forms
 
+from exports import releases
 from exports.models import Release
 from labeling.states import DONE_STATES, State
 
@@ -48,10 +49,10 @@ class ReleaseForm(forms.Form):
         self.project = project
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if self.project.releases.filter(name=name).exists():
-            raise forms.ValidationError("This project already has a release with this name.")
-        return name
+        try:
+            return releases.check_name(self.project, self.cleaned_data["name"])
+        except releases.ReleaseError as error:
+            raise forms.ValidationError(str(error)) from error
 
     def clean(self):
         cleaned = super().clean()

@@ -11,6 +11,7 @@ release is immutable (decisions.md "Releases").
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 from datetime import UTC
@@ -56,7 +57,16 @@ OTHER_STATUS = {
 
 
 class ReleaseError(ValueError):
-    """A release cannot be created as asked; the message says why."""
+    """A release cannot be created as asked; the message says why and `field` which input it is about."""
+
+    def __init__(self, message, field="name"):
+        super().__init__(message)
+        self.field = field
+
+
+# A release name names files: the download, and the SDK's cache and export folders.
+NAME_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
+NAME_LENGTH = 100
 
 
 def release_dir(release):
@@ -82,8 +92,17 @@ def create_release(
 
     The create_release command passes dispatch=False and builds the release in its own process.
     """
+    name = check_name(project, name)
     if set(labeled_states) & set(reviewed_states):
-        raise ReleaseError("A task state counts either as labelled or as reviewed, not as both.")
+        raise ReleaseError("A task state counts either as labelled or as reviewed, not as both.", "reviewed_states")
+    if task_type == segments.SEGMENTATION_BITMAP and not segments.categories(
+        project.label_configuration.data, segments.SEGMENTATION_BITMAP
+    ):
+        raise ReleaseError(
+            "This configuration has no rectangle, polygon or segmentation class to draw into a bitmap; "
+            "choose the vector task type.",
+            "task_type",
+        )
     try:
         with transaction.atomic():
             release = Release.objects.create(
@@ -101,6 +120,21 @@ def create_release(
     if dispatch:
         _dispatch_build(release.pk)
     return release
+
+
+def check_name(project, name):
+    """The release name, stripped; ReleaseError when it cannot name files or the project has it in any case."""
+    name = name.strip()
+    if not name or len(name) > NAME_LENGTH:
+        raise ReleaseError(f"A release name is 1 to {NAME_LENGTH} characters.")
+    if NAME_FORBIDDEN.search(name) or name in (".", ".."):
+        raise ReleaseError(
+            "A release name cannot hold '/', '\\' or control characters, nor be '.' or '..': it names files."
+        )
+    taken = project.releases.filter(name__iexact=name).values_list("name", flat=True).first()
+    if taken is not None:
+        raise ReleaseError(f"This project already has a release named “{taken}”; names are unique whatever their case.")
+    return name
 
 
 def _dispatch_build(release_id):
@@ -356,7 +390,8 @@ def _write_files(release):
         "name": release.name,
         "description": release.description,
         "created_at": release.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00"),
-        "dataset_name": slugify(release.project.name) or f"project-{release.project_id}",
+        # With the project's id, two projects of one name are two datasets in the SDK's cache.
+        "dataset_name": f"{slugify(release.project.name) or 'project'}-{release.project_id}",
         "task_type": release.task_type,
         "categories": categories,
     }

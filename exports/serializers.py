@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from exports.models import ExportJob, Release
+from exports.releases import DEFAULT_LABELED, DEFAULT_REVIEWED
 from labeling.states import DONE_STATES, State
 
 
@@ -82,11 +83,11 @@ class ReleaseRequestSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if "labeled_states" not in attrs and "reviewed_states" not in attrs:
-            attrs["labeled_states"] = [State.COMPLETED.value]
-            attrs["reviewed_states"] = [State.REVIEWED.value]
-        attrs.setdefault("labeled_states", [])
-        attrs.setdefault("reviewed_states", [])
+        # Each list left out takes its default (completed, reviewed), less what the other list holds.
+        if "labeled_states" not in attrs:
+            attrs["labeled_states"] = [s for s in DEFAULT_LABELED if s not in attrs.get("reviewed_states", ())]
+        if "reviewed_states" not in attrs:
+            attrs["reviewed_states"] = [s for s in DEFAULT_REVIEWED if s not in attrs["labeled_states"]]
         if not attrs["labeled_states"] and not attrs["reviewed_states"]:
             raise serializers.ValidationError("Give at least one state that counts as labelled or reviewed.")
         return attrs

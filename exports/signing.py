@@ -12,7 +12,6 @@ from django.core import signing
 
 SALT = "exports.release-file"
 IMAGE, BITMAP = "i", "b"
-DEFAULT_MAX_AGE = 30 * 24 * 3600
 
 
 class InvalidToken(ValueError):
@@ -20,7 +19,7 @@ class InvalidToken(ValueError):
 
 
 def max_age():
-    return getattr(settings, "LABELYARD_RELEASE_URL_MAX_AGE", DEFAULT_MAX_AGE)
+    return settings.LABELYARD_RELEASE_URL_MAX_AGE
 
 
 def new_signer():

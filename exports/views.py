@@ -180,7 +180,7 @@ def release_page(request, project_id):
                     base_url=_base_url(request),
                 )
             except releases.ReleaseError as error:
-                form.add_error("name", str(error))
+                form.add_error(error.field, str(error))
             else:
                 return redirect("exports:releases", project.pk)
     return render(
@@ -248,7 +248,7 @@ class ProjectReleasesView(APIView):
             release = releases.create_release(
                 project,
                 request.user,
-                name=data["name"].strip(),
+                name=data["name"],
                 description=data["description"],
                 labeled_states=data["labeled_states"],
                 reviewed_states=data["reviewed_states"],
@@ -256,7 +256,7 @@ class ProjectReleasesView(APIView):
                 base_url=_base_url(request),
             )
         except releases.ReleaseError as error:
-            raise ValidationError({"name": [str(error)]}) from error
+            raise ValidationError({error.field: [str(error)]}) from error
         return Response(ReleaseSerializer(release, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 

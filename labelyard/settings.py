@@ -143,6 +143,9 @@ LABELYARD_URL_FETCH_ALLOW_PRIVATE = _env_flag(
 LABELYARD_MAX_IMPORT_BYTES = int(os.environ.get("LABELYARD_MAX_IMPORT_BYTES", str(512 * 1024 * 1024)))
 LABELYARD_IMPORT_INLINE_BYTES = int(os.environ.get("LABELYARD_IMPORT_INLINE_BYTES", str(4 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+# How long the signed image and bitmap URLs in release files work (exports/signing.py). Their age
+# is checked when used, so raising this revives the links of older releases.
+LABELYARD_RELEASE_URL_MAX_AGE = int(os.environ.get("LABELYARD_RELEASE_URL_MAX_AGE", str(30 * 24 * 3600)))
 # A task's labels document is sent whole (the labeling UI saves it so): 16 MiB holds about 700,000
 # vertices. Larger bodies are a 413 (labelyard/api_errors.py); imports have their own limit above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024

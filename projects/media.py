@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from projects.models import Media, Project
 
@@ -115,10 +115,39 @@ def inspect_image(fileobj, name="file"):
     return ImageFacts(width, height, mime_type, extension, digest.hexdigest(), size)
 
 
+def upright(fileobj):
+    """The image turned as its EXIF orientation says, as a new file; None when it needs no turning.
+
+    Browsers show a photo turned by its EXIF orientation, and labels are drawn on what they show; the
+    Segments.ai SDK turns it too, while COCO tools and most training code read the pixels as stored.
+    Turning the pixels once, on upload, gives all of them the same picture (a JPEG is encoded again,
+    at quality 95). Animations and multi-page files are kept as they are.
+    """
+    with Image.open(fileobj) as image:
+        if image.getexif().get(ExifTags.Base.Orientation, 1) == 1 or getattr(image, "n_frames", 1) > 1:
+            fileobj.seek(0)
+            return None
+        turned = ImageOps.exif_transpose(image)
+        options = {"exif": turned.getexif()}
+        if image.format == "JPEG":
+            options["quality"] = 95
+        if image.info.get("icc_profile"):
+            options["icc_profile"] = image.info["icc_profile"]
+        out = io.BytesIO()
+        turned.save(out, format=image.format, **options)
+    fileobj.seek(0)
+    out.seek(0)
+    return out
+
+
 def add_image(dataset, fileobj, name):
     """Store one uploaded image in `dataset` and return its Media; nothing is kept on error."""
     name = clean_name(name)
     facts = inspect_image(fileobj, name)
+    turned = upright(fileobj)
+    if turned is not None:
+        fileobj = turned
+        facts = inspect_image(fileobj, name)
     if Media.objects.filter(dataset=dataset, original_name=name).exists():
         raise ImageRejected(f"`{name}` is already in dataset {dataset.name}.")
     media = Media(

@@ -408,11 +408,37 @@ class TestEntryPoints:
         assert admin_client.get(body["download_url"]).status_code == 200
         assert admin_client.get(body["coco_url"]).status_code == 200
         assert [r["name"] for r in admin_client.get(url).json()] == ["api-1"]
-        bad_bodies = ({}, {"name": "api-1"}, {"name": "x", "task_type": "cube"}, {"name": "x", "labeled_states": ["?"]},
-                      {"name": "x", "labeled_states": []}, {"name": "x" * 101}, [])  # fmt: skip
-        for bad in bad_bodies:
+        bad_bodies = (
+            ({}, "name"), ({"name": "api-1"}, "name"), ({"name": "API-1"}, "name"), ({"name": "a/b"}, "name"),
+            ({"name": "../../x"}, "name"), ({"name": "tab\there"}, "name"), ({"name": ".."}, "name"),
+            ({"name": "x", "task_type": "cube"}, "task_type"),
+            ({"name": "x", "labeled_states": ["?"]}, "labeled_states.0"),
+            ({"name": "x", "labeled_states": [], "reviewed_states": []}, "non_field_errors"),
+            ({"name": "x" * 101}, "name"),
+            ({"name": "x", "labeled_states": ["reviewed"], "reviewed_states": ["reviewed"]}, "reviewed_states"),
+            ([], "non_field_errors"),
+        )  # fmt: skip
+        for bad, path in bad_bodies:
             answer = admin_client.post(url, bad, content_type="application/json")
             assert answer.status_code == 400, (bad, answer.content)
+            assert path in [error["path"] for error in answer.json()["errors"]], (bad, answer.content)
+        assert [r["name"] for r in admin_client.get(url).json()] == ["api-1"]
+        # A list left out takes its default, less what the other list holds.
+        with django_capture_on_commit_callbacks(execute=True):
+            only_reviewed = admin_client.post(
+                url, {"name": "rev", "reviewed_states": ["reviewed"]}, content_type="application/json"
+            )
+            all_labelled = admin_client.post(
+                url, {"name": "lab", "labeled_states": ["completed", "reviewed"]}, content_type="application/json"
+            )
+        assert (only_reviewed.json()["labeled_states"], only_reviewed.json()["reviewed_states"]) == (
+            ["completed"],
+            ["reviewed"],
+        )
+        assert (all_labelled.json()["labeled_states"], all_labelled.json()["reviewed_states"]) == (
+            ["completed", "reviewed"],
+            [],
+        )
         assert admin_client.post(url, b"{", content_type="application/json").status_code == 400
         assert admin_client.get("/api/releases/999999").status_code == 404
         assert admin_client.post("/api/projects/999999/releases", {"name": "x"},
@@ -440,6 +466,9 @@ class TestEntryPoints:
         settings.LABELYARD_RELEASE_URL_MAX_AGE = -1
         response = client.get(url)
         assert response.status_code == 403 and b"expired" in response.content
+        # The age is checked when used: raising the setting revives the release's links.
+        settings.LABELYARD_RELEASE_URL_MAX_AGE = 3600
+        assert client.get(url).status_code == 200
 
     def test_command(self, tmp_path):
         """create_release builds inline and copies the files; bad input is a CommandError sentence."""
@@ -457,10 +486,30 @@ class TestEntryPoints:
             ([project.pk, "--name", " "], "1 to 100 characters"),
             ([project.pk, "--name", "y", "--labeled-states", "bogus"], "Unknown task state(s) bogus"),
             ([project.pk, "--name", "z", "--labeled-states", "", "--reviewed-states", ""], "at least one state"),
+            ([project.pk, "--name", "CLI"], "already has a release named “cli”"),
+            ([project.pk, "--name", "a/b"], "cannot hold '/'"),
+            ([project.pk, "--name", "o", "--out", str(tmp_path)], "is a folder"),
+            ([project.pk, "--name", "o", "--coco", str(tmp_path / "no" / "c.json")], "does not exist"),
+            ([project.pk, "--name", "o", "--base-url", "not a url"], "not an http"),
         ):
             with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
                 call_command("create_release", *args, stdout=io.StringIO())
         assert os.path.getsize(out) > 0
+        # The argument mistakes were found before a release was made: "o" is still free.
+        assert list(Release.objects.filter(project=project).values_list("name", flat=True)) == ["cli"]
+        assert jsonio.loads(out.read_bytes())["dataset"]["name"] == f"release-project-{project.pk}"
+
+    def test_a_bitmap_needs_an_area_class(self, admin_client, admin_user):
+        """A configuration of points and lines has nothing to draw into a bitmap: a 400 on the task type."""
+        project = make_project("points", {"entries": [{"key": "p", "name": "P", "kind": "point"}]}, [None])
+        add_member(project, admin_user)
+        answer = admin_client.post(
+            f"/api/projects/{project.pk}/releases",
+            {"name": "b", "task_type": "segmentation-bitmap"},
+            content_type="application/json",
+        )
+        assert answer.status_code == 400 and answer.json()["errors"][0]["path"] == "task_type"
+        assert not Release.objects.filter(project=project).exists()
 
 
 @pytest.mark.worker

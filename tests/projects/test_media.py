@@ -5,7 +5,7 @@ import io
 import zlib
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
 from projects.media import ImageRejected, add_image, clean_name, inspect_image
 from projects.models import Dataset, Media
@@ -90,6 +90,31 @@ class TestAddImage:
         assert media.file.name == f"datasets/{dataset.pk}/{media.pk}.png"
         assert media.file.size == media.size
         assert (media.width, media.height) == (32, 24)
+
+    @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+    def test_a_photo_turned_by_exif_is_stored_upright(self, fmt):
+        """A 120x60 photo whose EXIF says "turn 90 degrees clockwise" (orientation 6) is stored as the 60x120
+        picture browsers show, with no orientation left for a second turn; its sizes are the upright ones."""
+        image = Image.new("RGB", (120, 60), "white")
+        image.paste((255, 0, 0), (0, 0, 20, 20))  # red in the top-left corner as stored
+        exif = Image.Exif()
+        exif[ExifTags.Base.Orientation] = 6
+        data = io.BytesIO()
+        image.save(data, fmt, exif=exif, **({"quality": 100} if fmt == "JPEG" else {}))
+        media = add_image(Dataset.objects.create(name="d"), io.BytesIO(data.getvalue()), f"photo.{fmt.lower()}")
+        assert (media.width, media.height) == (60, 120)
+        with media.file.open("rb") as stored, Image.open(stored) as upright:
+            assert upright.size == (60, 120) and upright.getexif().get(ExifTags.Base.Orientation, 1) == 1
+            # Turned clockwise, the top-left corner goes to the top right.
+            red, green, blue = upright.convert("RGB").getpixel((55, 5))
+            assert red > 200 and green < 60 and blue < 60
+        assert media.size == media.file.size
+
+    def test_an_upright_image_is_stored_as_uploaded(self):
+        """No orientation to apply: the bytes are kept as they came."""
+        data = image_bytes("JPEG")
+        media = add_image(Dataset.objects.create(name="d"), io.BytesIO(data), "a.jpg")
+        assert media.sha256 == hashlib.sha256(data).hexdigest()
 
     def test_duplicate_name_in_a_dataset(self):
         dataset = Dataset.objects.create(name="d")

@@ -1,8 +1,11 @@
 """`manage.py create_release`: build a release in this process, without a broker, and copy its files out."""
 
 import shutil
+from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import URLValidator
 
 from exports import releases
 from exports.formats import segments
@@ -32,6 +35,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # Mistakes in the arguments are reported before the release is made (its name is then taken).
+        for option in ("out", "coco"):
+            if options[option]:
+                path = Path(options[option])
+                if path.is_dir():
+                    raise CommandError(f"--{option} {path} is a folder; give the file's name.")
+                if not path.parent.is_dir():
+                    raise CommandError(f"--{option} {path}: the folder {path.parent} does not exist.")
+        try:
+            URLValidator(schemes=["http", "https"])(options["base_url"])
+        except ValidationError as error:
+            raise CommandError(f"--base-url {options['base_url']!r} is not an http(s) URL.") from error
         release = self.create(
             options["project_id"],
             name=options["name"],
@@ -55,9 +70,6 @@ class Command(BaseCommand):
         project = Project.objects.select_related("label_configuration").filter(pk=project_id).first()
         if project is None:
             raise CommandError(f"There is no project {project_id}.")
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise CommandError("A release name is 1 to 100 characters.")
         if not labeled_states and not reviewed_states:
             raise CommandError("Give at least one state that counts as labelled or reviewed.")
         try:
