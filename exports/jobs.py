@@ -44,9 +44,18 @@ def claim(model, pk, **reset):
 
 
 def fail(model, pk, error):
-    """Mark a running row failed, keeping the error's message for the page and the API."""
+    """Mark a running row failed with a message for the page and the API, which every member reads.
+
+    Errors meant for users (`public = True`, as ReleaseError) keep their message; any other only
+    says what went wrong, without file paths or internals: the caller has logged it whole.
+    """
+    if getattr(error, "public", False):
+        message = str(error)
+    else:
+        detail = error.strerror if isinstance(error, OSError) and error.strerror else error.__class__.__name__
+        message = f"The server could not finish this: {detail}. The server's log has the details."
     model.objects.filter(pk=pk, state=model.State.RUNNING).update(
-        state=model.State.FAILED, error=str(error) or error.__class__.__name__, finished_at=timezone.now()
+        state=model.State.FAILED, error=message, finished_at=timezone.now()
     )
 
 

@@ -59,6 +59,9 @@ OTHER_STATUS = {
 class ReleaseError(ValueError):
     """A release cannot be created as asked; the message says why and `field` which input it is about."""
 
+    # Shown as it is when it fails a release (exports.jobs.fail).
+    public = True
+
     def __init__(self, message, field="name"):
         super().__init__(message)
         self.field = field
@@ -105,6 +108,9 @@ def create_release(
         )
     try:
         with transaction.atomic():
+            for failed in project.releases.filter(name__iexact=name, state=Release.State.FAILED):
+                shutil.rmtree(media_path(release_dir(failed)), ignore_errors=True)
+                failed.delete()
             release = Release.objects.create(
                 project=project,
                 name=name,
@@ -131,7 +137,9 @@ def check_name(project, name):
         raise ReleaseError(
             "A release name cannot hold '/', '\\' or control characters, nor be '.' or '..': it names files."
         )
-    taken = project.releases.filter(name__iexact=name).values_list("name", flat=True).first()
+    # A failed release has no files: its name is free again (create_release replaces it).
+    taken = project.releases.exclude(state=Release.State.FAILED).filter(name__iexact=name)
+    taken = taken.values_list("name", flat=True).first()
     if taken is not None:
         raise ReleaseError(f"This project already has a release named “{taken}”; names are unique whatever their case.")
     return name
@@ -396,14 +404,17 @@ def _write_files(release):
         "categories": categories,
     }
     release_name = release_dir(release) / f"{stem}.json"
-    counts = _write_file(media_path(release_name), lambda s: segments.write(s, header, configuration, samples()))
+    # COCO's file names are the release file's sample names, made unique among all samples.
+    renamed = {}
+    counts = _write_file(
+        media_path(release_name), lambda s: segments.write(s, header, configuration, samples(), renamed)
+    )
 
     def images():
-        names = set()
         for marker in _markers(release):
             for name, width, height, media in marker["images"]:
                 yield {
-                    "file_name": segments.unique_name(name, media, names),
+                    "file_name": renamed.get(media, name),
                     "width": width,
                     "height": height,
                     "media": media,

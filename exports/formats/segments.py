@@ -129,7 +129,7 @@ def question_kinds(entries):
     return result
 
 
-def write(stream, release, configuration, samples):
+def write(stream, release, configuration, samples, renamed=None):
     """Write the release file into the binary `stream`, one sample at a time.
 
     `release`: {name, description, created_at, dataset_name, task_type, categories}. `samples` yields
@@ -137,6 +137,8 @@ def write(stream, release, configuration, samples):
     `bitmap_url` and `instances` (indexes into area_objects() of the objects present in the bitmap,
     in id order). A sample whose `label_status` is None, or a bitmap sample without instances, gets a
     null label (spec section 11, pitfalls 1 and 7). Returns (samples, labelled samples, annotations).
+    The dict `renamed`, if given, gets {uuid: name} of the samples whose name unique_name() changed,
+    so other files of the release (COCO) can name them alike.
     """
     task_type = release["task_type"]
     by_key = {category["key"]: category for category in release["categories"]}
@@ -170,9 +172,12 @@ def write(stream, release, configuration, samples):
     counts = [0, 0, 0]
     for sample in samples:
         label = _label(sample, task_type, by_key, kinds, questions)
+        name = unique_name(sample["name"], sample["uuid"], names)
+        if renamed is not None and name != sample["name"]:
+            renamed[sample["uuid"]] = name
         entry = {
             "uuid": sample["uuid"],
-            "name": unique_name(sample["name"], sample["uuid"], names),
+            "name": name,
             "attributes": {"image": {"url": sample["image_url"]}},
             "metadata": sample["metadata"],
             "labels": {LABELSET: label},

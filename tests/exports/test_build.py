@@ -254,12 +254,14 @@ class TestIdempotence:
 
 class TestFailure:
     def test_failure_stores_the_message(self, monkeypatch):
-        """An error while building fails the job with its message and no file."""
+        """An error while building fails the job with a message and no file."""
         project = make_project("fail", SEED_CONFIGURATION, [SEED_DOCUMENT])
 
         def broken(*args, **kwargs):
-            raise OSError("disk full")
+            raise OSError(28, "No space left on device", "/srv/labelyard/media/exports/1/2/parts")
 
         monkeypatch.setattr(build, "write_part", broken)
         job = run(project)
-        assert (job.state, job.error, job.file) == (ExportJob.State.FAILED, "disk full", "")
+        # Every member reads it: what went wrong, but no server path (the log has the whole error).
+        message = "The server could not finish this: No space left on device. The server's log has the details."
+        assert (job.state, job.error, job.file) == (ExportJob.State.FAILED, message, "")

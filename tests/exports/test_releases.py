@@ -131,6 +131,48 @@ class TestBuildRelease:
         assert (path.read_bytes(), path.stat().st_mtime_ns) == before
 
     @pytest.mark.parametrize("task_type", ["segmentation-bitmap", "vector"])
+    def test_coco_file_names_are_the_sample_names(self, task_type):
+        """`x.jpg` (unlabelled, first) and `x.png` share a stem: the release renames the second, and so does COCO."""
+        project = release_project(states=(State.WAITING, State.COMPLETED, State.REVIEWED))
+        first, second, _ = Task.objects.filter(project=project).order_by("id").values_list("media_id", flat=True)
+        Media.objects.filter(pk=first).update(original_name="x.jpg")
+        Media.objects.filter(pk=second).update(original_name="x.png")
+        project.bump_revision()
+        release = build(project, task_type=task_type)
+        samples = {s["uuid"]: s["name"] for s in read(release)["dataset"]["samples"]}
+        assert samples[str(second)] == f"x-{str(second)[:8]}.png"
+        coco = jsonio.loads(releases.media_path(release.coco_file).read_bytes())
+        assert {i["labelyard_media"]: i["file_name"] for i in coco["images"]} == {
+            media: name for media, name in samples.items() if media != str(first)
+        }
+
+    def test_a_failed_release_frees_its_name(self):
+        """A release that failed (here the disk) says so without server paths; creating it again replaces it."""
+        project = release_project()
+
+        def broken(*args, **kwargs):
+            raise OSError(28, "No space left on device", "/srv/labelyard/media/releases/1/1/chunks")
+
+        failed = releases.create_release(
+            project,
+            None,
+            name="v2",
+            description="",
+            labeled_states=[State.COMPLETED],
+            reviewed_states=[],
+            task_type="segmentation-bitmap",
+            base_url="http://testserver",
+            dispatch=False,
+        )
+        releases.build_release(failed.pk, render=broken)
+        failed.refresh_from_db()
+        assert failed.state == Release.State.FAILED and "/srv" not in failed.error
+        assert "No space left on device" in failed.error
+        again = build(project, name="V2")
+        assert again.state == Release.State.DONE
+        assert list(project.releases.values_list("name", flat=True)) == ["V2"]
+
+    @pytest.mark.parametrize("task_type", ["segmentation-bitmap", "vector"])
     def test_a_dead_finisher_is_taken_over_by_a_redelivered_chunk(self, monkeypatch, task_type):
         """The worker dies while writing the files: the redelivered last chunk waits for the heartbeat
         to go stale (it returns the seconds, the task retries then), and then writes the release."""
