@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -48,6 +50,7 @@ def _base_url(request):
     return request.build_absolute_uri("/").rstrip("/")
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def export_page(request, project_id):
     project = access.get_project(request.user, project_id)
@@ -151,6 +154,7 @@ def _release(user, pk):
     return release
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def release_page(request, project_id):
     """The Releases tab: the form to create a release (admins) and every release with its state and links."""
@@ -206,6 +210,8 @@ def download_coco(request, pk):
     return _download(release.coco_file, Path(release.coco_file).name, "application/json")
 
 
+@csrf_exempt  # read-only, and the URL is the credential: other methods get a 405, not a CSRF page
+@require_safe
 def release_file(request, token, filename):
     """An image or instance bitmap of a release, for whoever holds its signed URL (no login: see exports.signing)."""
     try:

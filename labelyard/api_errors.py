@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_exempt
@@ -119,13 +120,23 @@ def bad_request(request, exception):
 
 def permission_denied(request, exception):
     message = str(exception) if isinstance(exception, PermissionDenied) and str(exception) else "Permission denied."
-    return _page(request, 403, message, lambda: defaults.permission_denied(request, exception))
+    return _page(request, 403, message, lambda: _error_page(request, 403, "Not allowed", message))
 
 
 def page_not_found(request, exception):
+    # The views' own Http404 sentences say why ("This export has no zip file."); the resolver's
+    # 404s carry route internals, so an unknown page says no more than that.
+    reason = exception.args[0] if isinstance(exception, Http404) and exception.args else ""
     return _page(
-        request, 404, f"No route or object for {request.path}.", lambda: defaults.page_not_found(request, exception)
+        request,
+        404,
+        f"No route or object for {request.path}.",
+        lambda: _error_page(request, 404, "Not found", reason if isinstance(reason, str) else ""),
     )
+
+
+def _error_page(request, status_code, title, message):
+    return render(request, "error.html", {"title": title, "message": message}, status=status_code)
 
 
 def server_error(request):

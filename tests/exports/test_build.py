@@ -138,6 +138,9 @@ class TestSeedShape:
         assert client.get(mask_url.removeprefix("http://testserver"), headers=auth).status_code == 200
         assert client.get(answer["archive_url"].removeprefix("http://testserver"), headers=auth).status_code == 200
         assert client.get(f"/exports/{job.pk}/download").status_code == 302
+        no_zip = run(project)  # without masks: other options, so a new job with no zip
+        missing = client.get(f"/exports/{no_zip.pk}/download.zip", headers=auth)
+        assert missing.status_code == 404 and b"This export has no zip file." in missing.content
         tokens.revoke(admin_user, token.pk)
         refused = client.get(f"/exports/{job.pk}/download", headers=auth)
         assert refused.status_code == 401 and refused["WWW-Authenticate"] == "Token" and refused.content

@@ -433,9 +433,17 @@ class TestEntryPoints:
         client.force_login(labeler)
         assert client.get(reverse("exports:releases", args=[project.pk])).status_code == 200
         response = client.post(reverse("exports:releases", args=[project.pk]), {"name": "x", "task_type": "vector"})
-        assert response.status_code == 403
+        assert response.status_code == 403 and b"Only project admins create releases." in response.content
         api = client.post(f"/api/projects/{project.pk}/releases", {"name": "x"}, content_type="application/json")
         assert api.status_code == 403
+
+    def test_other_methods_are_a_405(self, admin_client, admin_user):
+        """The Releases page takes GET and POST; release files are read-only, whatever the token."""
+        release = build(release_project())
+        add_member(release.project, admin_user)
+        assert admin_client.delete(reverse("exports:releases", args=[release.project_id])).status_code == 405
+        url = read(release)["dataset"]["samples"][0]["attributes"]["image"]["url"].removeprefix("http://testserver")
+        assert admin_client.post(url).status_code == 405 and admin_client.head(url).status_code == 200
 
     def test_api(self, admin_client, admin_user, django_capture_on_commit_callbacks):
         """POST creates (201) and the release is built; bad input is a 400 with the field named, never a 500."""
