@@ -183,8 +183,9 @@ def _row_changes(positions, run_item, widths, heights):
     ends = _odd(np.sort(np.concatenate((ends, ends + np.repeat(line, 2))), kind="stable"))
     # What is left pairs up, row by row, into the spans.
     item = ends[0::2] // row_stride
-    y, x0 = np.divmod(ends[0::2] % row_stride, widths[item] + 1)
-    return item, y, x0, ends[1::2] % row_stride - y * (widths[item] + 1) - x0
+    line = widths[item] + 1
+    y, x0 = np.divmod(ends[0::2] % row_stride, line)
+    return item, y, x0, ends[1::2] % row_stride % line - x0
 
 
 def _runs(items):
@@ -234,7 +235,7 @@ def _ranks(counts):
 def _odd(keys):
     """The sorted `keys` that occur an odd number of times, once each."""
     firsts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    return keys[firsts[np.diff(firsts, append=len(keys)) % 2 == 1]]
+    return keys[firsts[(np.diff(firsts, append=len(keys)) & 1).astype(bool)]]
 
 
 def _steps(points, lengths, line_length, lines, offsets):

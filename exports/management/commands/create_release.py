@@ -1,16 +1,13 @@
 """`manage.py create_release`: build a release in this process, without a broker, and copy its files out."""
 
 import shutil
-from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.core.validators import URLValidator
 
 from exports import releases
 from exports.formats import segments
+from exports.management import arguments
 from exports.models import Release
-from labeling.states import State
 from projects.models import Project
 
 
@@ -36,34 +33,25 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Mistakes in the arguments are reported before the release is made (its name is then taken).
-        for option in ("out", "coco"):
-            if options[option]:
-                path = Path(options[option])
-                if path.is_dir():
-                    raise CommandError(f"--{option} {path} is a folder; give the file's name.")
-                if not path.parent.is_dir():
-                    raise CommandError(f"--{option} {path}: the folder {path.parent} does not exist.")
-        try:
-            URLValidator(schemes=["http", "https"])(options["base_url"])
-        except ValidationError as error:
-            raise CommandError(f"--base-url {options['base_url']!r} is not an http(s) URL.") from error
+        outputs = {name: arguments.output_file(name, options[name]) for name in ("out", "coco") if options[name]}
+        base_url = arguments.base_url(options["base_url"])
         release = self.create(
             options["project_id"],
             name=options["name"],
             description=options["description"],
-            labeled_states=_states(options["labeled_states"]),
-            reviewed_states=_states(options["reviewed_states"]),
+            labeled_states=arguments.task_states(options["labeled_states"]),
+            reviewed_states=arguments.task_states(options["reviewed_states"]),
             task_type=options["task_type"],
-            base_url=options["base_url"],
+            base_url=base_url,
         )
         self.stdout.write(
             f"Release {release.name} (#{release.pk}): {release.sample_count} sample(s), {release.labeled_count} "
             f"labelled, {release.reviewed_count} reviewed, {release.annotation_count} annotation(s)."
         )
-        for option, name in (("out", release.file), ("coco", release.coco_file)):
-            if options[option]:
-                shutil.copyfile(releases.media_path(name), options[option])
-                self.stdout.write(f"Wrote {options[option]}.")
+        files = {"out": release.file, "coco": release.coco_file}
+        for option, path in outputs.items():
+            shutil.copyfile(releases.media_path(files[option]), path)
+            self.stdout.write(f"Wrote {path}.")
 
     def create(self, project_id, *, name, description, labeled_states, reviewed_states, task_type, base_url):
         """Create and build a release inline; returns the finished release or raises CommandError."""
@@ -91,11 +79,3 @@ class Command(BaseCommand):
         if release.state != Release.State.DONE:
             raise CommandError(f"The release failed: {release.error or release.state}")
         return release
-
-
-def _states(text):
-    states = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = sorted(set(states) - set(State.values))
-    if unknown:
-        raise CommandError(f"Unknown task state(s) {', '.join(unknown)}; use {', '.join(State.values)}.")
-    return states

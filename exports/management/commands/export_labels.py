@@ -3,11 +3,10 @@
 import shutil
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.core.validators import URLValidator
 
 from exports import build
+from exports.management import arguments
 from exports.models import ExportJob
 from labeling.states import DONE_STATES, State
 from projects.models import Project
@@ -30,25 +29,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        states = [s.strip() for s in options["states"].split(",") if s.strip()]
-        unknown = sorted(set(states) - set(State.values))
-        if unknown or not states:
-            raise CommandError(
-                f"Unknown task state(s) {', '.join(unknown) or '(none given)'}; use {', '.join(State.values)}."
-            )
-        out, masks = Path(options["out"]), options["masks"] and Path(options["masks"])
-        # Mistakes in the arguments are reported before the export is built, not after.
-        if out.is_dir():
-            raise CommandError(f"--out {out} is a folder; give the JSON file's name.")
-        if not out.parent.is_dir():
-            raise CommandError(f"--out {out}: the folder {out.parent} does not exist.")
-        if masks and masks.exists() and not masks.is_dir():
+        states = arguments.task_states(options["states"])
+        if not states:
+            raise CommandError(f"Give at least one task state; use {', '.join(State.values)}.")
+        out = arguments.output_file("out", options["out"])
+        masks = None if options["masks"] is None else Path(options["masks"])
+        if masks is not None and masks.exists() and not masks.is_dir():
             raise CommandError(f"--masks {masks} is a file; give a folder for the masks.")
-        try:
-            URLValidator(schemes=["http", "https"])(options["base_url"])
-        except ValidationError as error:
-            raise CommandError(f"--base-url {options['base_url']!r} is not an http(s) URL.") from error
-        job = self.export(options["project_id"], states, masks is not None, options["base_url"])
+        base_url = arguments.base_url(options["base_url"])
+        job = self.export(options["project_id"], states, masks is not None, base_url)
         shutil.copyfile(build.media_path(job.file), out)
         self.stdout.write(f"Wrote {job.task_count} task(s) to {out}.")
         if masks is not None:
