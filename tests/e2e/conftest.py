@@ -17,7 +17,7 @@ from labeling.states import State
 from projects.creation import create_project
 from projects.demo import CONFIGURATION, street_image
 from projects.models import ProjectMember
-from tests.conftest import unavailable
+from tests.conftest import require, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,7 +34,7 @@ VIEWPORT = {"width": 1400, "height": 900}
 def chromium():
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    sync_playwright = require("playwright.sync_api").sync_playwright
 
     # Playwright's sync API keeps an asyncio loop on the test thread; Django then refuses ORM calls
     # from that thread unless told that this is intended (the calls are still synchronous).
