@@ -47,10 +47,14 @@ def chromium():
 
 @pytest.fixture
 def open_as(chromium, live_server, transactional_db):
-    """open_as(user, path) -> a Playwright page of a fresh browser context logged in as `user`."""
+    """open_as(user, path) -> a Playwright page of a fresh browser context logged in as `user`.
+
+    Without `path` the page is not navigated yet, so a test can listen for events of the first
+    load (dialogs, requests) before calling page.goto.
+    """
     contexts = []
 
-    def open_page(user, path):
+    def open_page(user, path=None):
         client = Client()
         client.force_login(user)
         context = chromium.new_context(viewport=VIEWPORT)
@@ -62,7 +66,8 @@ def open_as(chromium, live_server, transactional_db):
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.goto(live_server.url + path)
+        if path is not None:
+            page.goto(live_server.url + path)
         return page
 
     yield open_page
