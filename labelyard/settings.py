@@ -205,6 +205,11 @@ SPECTACULAR_SETTINGS = {
     # Request and response schemas apart, so read-only fields are not demanded in request bodies.
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's files come from the drf-spectacular-sidecar package, not from a CDN.
+    # Every operation declares the one error body of labelyard/api_errors.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "labelyard.api_errors.declare_error_responses",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -223,7 +223,7 @@ class ProjectDatasetList(generics.ListAPIView):
         project = project_for(self.request, self.kwargs["pk"])
         return project.datasets.annotate(media_count=Count("media")).order_by("name")
 
-    @extend_schema(request=serializers.AttachDatasetSerializer, responses=serializers.DatasetSerializer)
+    @extend_schema(request=serializers.AttachDatasetSerializer, responses={201: serializers.DatasetSerializer})
     def post(self, request, pk):
         project = project_for(request, pk, ADMIN)
         body = serializers.AttachDatasetSerializer(data=request.data)
@@ -292,7 +292,8 @@ class MediaDetail(generics.RetrieveDestroyAPIView):
 
 
 class MediaFile(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # The stored image as uploaded: its own type (projects/media.py accepts only images).
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY})
     def get(self, request, media_id):
         media = media_for(request, media_id)
         if not media.file:
