@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from labeling.lifecycle import move
 from labeling.models import Task
 from labeling.states import TransitionError
+from labelyard.api_errors import ApiError
 from projects import access, config, members, serializers
 from projects.configuring import ConfirmationNeeded, save_configuration
 from projects.creation import ProjectRejected, create_project
@@ -134,10 +135,7 @@ class ConfigurationView(APIView):
         except config.ConfigurationError as error:
             raise ValidationError({"configuration": error.errors}) from error
         except ConfirmationNeeded as needed:
-            return Response(
-                {"detail": needed.plan.summary(), "code": "confirmation_needed", "errors": []},
-                status=status.HTTP_409_CONFLICT,
-            )
+            raise ApiError(status.HTTP_409_CONFLICT, needed.plan.summary(), "confirmation_needed") from needed
         configuration.refresh_from_db()
         return Response(serializers.ConfigurationSerializer(configuration).data)
 
@@ -354,7 +352,7 @@ class TaskMove(APIView):
         try:
             move(task, body.validated_data["state"])
         except TransitionError as error:
-            return Response({"detail": str(error), "code": "transition", "errors": []}, status=status.HTTP_409_CONFLICT)
+            raise ApiError(status.HTTP_409_CONFLICT, str(error), "transition") from error
         return Response(serializers.TaskSerializer(task).data)
 
 

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FileUploadParser, JSONParser, MultiPartParser
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 
 from labeling import importing
 from labeling.models import ImportJob
+from labelyard.api_errors import ApiError
 from projects import access
 from projects.media import MULTIPART_OVERHEAD, declared_body_size
 
@@ -97,8 +97,8 @@ class ImportsView(APIView):
     """POST a DataGym JSON file (multipart ``file``, or the JSON itself as the body) to import it.
 
     Options ``dry_run``, ``match_by_name`` and ``clip`` come as query or form parameters.
-    200 with the summary for a dry run, 201 when written, 400 ``{"errors": [{path, message}]}``
-    when the file is invalid (nothing written), 413 over LABELYARD_MAX_IMPORT_BYTES.
+    200 with the summary for a dry run, 201 when written, 400 ``{detail, code, errors}`` listing
+    every problem when the file is invalid (nothing written), 413 over LABELYARD_MAX_IMPORT_BYTES.
     """
 
     parser_classes = [MultiPartParser, JSONParser, FileUploadParser]
@@ -116,8 +116,7 @@ class ImportsView(APIView):
             "application/json": {"type": "array", "items": {"type": "object"}},
         },
         parameters=[OpenApiParameter(name, bool, description=f"`{name}` import option") for name in OPTIONS],
-        responses={200: ImportSummarySerializer, 201: ImportSummarySerializer, 400: OpenApiTypes.OBJECT,
-                   413: OpenApiTypes.OBJECT},
+        responses={200: ImportSummarySerializer, 201: ImportSummarySerializer},
     )  # fmt: skip
     def post(self, request, pk):
         project = access.get_project(request.user, pk, roles={Role.ADMIN})
@@ -126,10 +125,7 @@ class ImportsView(APIView):
             options = {name: _flag(request, name) for name in OPTIONS}
             summary = importing.import_labels(project, data, user=request.user, **options)
         except importing.ImportRejected as rejected:
-            return Response(
-                {"detail": str(rejected), "code": "invalid_import", "errors": rejected.errors},
-                status=rejected.status_code,
-            )
+            raise ApiError(rejected.status_code, str(rejected), "invalid_import", rejected.errors) from rejected
         return Response(summary.as_dict(), status=status.HTTP_200_OK if summary.dry_run else status.HTTP_201_CREATED)
 
 
