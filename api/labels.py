@@ -13,17 +13,17 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import queue, review
-from labeling.labels import InvalidLabels, StaleVersion, read_labels, save_labels
-from labeling.serializers import (
+from api.errors import error_list
+from api.label_serializers import (
     LabelsSavedSerializer,
     LabelsSaveSerializer,
     RejectSerializer,
     TaskLabelsSerializer,
     TaskMovedSerializer,
 )
+from labeling import queue, review
+from labeling.labels import InvalidLabels, StaleVersion, read_labels, save_labels
 from labeling.states import TransitionError
-from labelyard.api_errors import error_list
 from projects import access
 
 

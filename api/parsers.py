@@ -1,4 +1,4 @@
-"""The native API's JSON parser: DRF's, decoding with labelyard.jsonio (orjson).
+"""The native API's JSON parser: DRF's, decoding with formats.jsonio (orjson).
 
 The standard library's decoder answers a body nested a few thousand levels deep with a
 RecursionError, which DRF turns into a 500; orjson refuses nesting beyond 1024 levels with a
@@ -8,7 +8,7 @@ decoding error, which becomes a 400 naming the problem.
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from labelyard import jsonio
+from formats import jsonio
 
 
 class JSONParser(parsers.JSONParser):

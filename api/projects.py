@@ -18,15 +18,17 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import serializers
+from labeling.attaching import attach_dataset, create_tasks_for_dataset, detach_dataset
+from labeling.configuring import ConfirmationNeeded, save_configuration
+from labeling.creation import ProjectRejected, create_project
 from labeling.lifecycle import move
 from labeling.models import Task
 from labeling.states import TransitionError
-from projects import access, config, members, serializers
-from projects.configuring import ConfirmationNeeded, save_configuration
-from projects.creation import ProjectRejected, create_project
-from projects.datasets import attach_dataset, create_tasks_for_dataset, detach_dataset
+from projects import access, members
 from projects.media import ImageRejected, add_image, delete_media, upload_too_large
 from projects.models import Media, ProjectMember
+from rules import configuration as config
 
 Role = access.Role
 ADMIN = {Role.ADMIN}

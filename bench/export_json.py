@@ -36,12 +36,12 @@ from django.utils import timezone  # noqa: E402
 
 from bench import masks_speed  # noqa: E402
 from bench.worker import celery_worker, peak_child_mb  # noqa: E402
+from demo.seeding import CONFIGURATION  # noqa: E402
 from exports import build  # noqa: E402
+from exports.jobs import build_export as build_task  # noqa: E402
 from exports.models import ExportChunk, ExportJob  # noqa: E402
-from exports.tasks import build_export as build_task  # noqa: E402
-from labelyard import jsonio  # noqa: E402
-from projects.creation import create_project  # noqa: E402
-from projects.demo import CONFIGURATION  # noqa: E402
+from formats import jsonio  # noqa: E402
+from labeling.creation import create_project  # noqa: E402
 from projects.models import Dataset, Project  # noqa: E402
 
 GEOMETRIES = 20

@@ -28,11 +28,10 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from exports.formats import datagym  # noqa: E402
+from formats import datagym, jsonio  # noqa: E402
+from labeling.creation import create_project  # noqa: E402
 from labeling.importing import import_labels  # noqa: E402
 from labeling.models import Task  # noqa: E402
-from labelyard import jsonio  # noqa: E402
-from projects.creation import create_project  # noqa: E402
 from projects.models import Dataset, Media, Project  # noqa: E402
 
 WIDTH, HEIGHT = 1920, 1080

@@ -56,10 +56,10 @@ def prepare(count, points):
     from PIL import Image
 
     from labeling import queue
+    from labeling.creation import create_project
     from labeling.labels import save_labels
     from labeling.lifecycle import move_all
     from labeling.states import State
-    from projects.creation import create_project
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_superuser("bench", password="bench-password-123")

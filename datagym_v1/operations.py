@@ -22,15 +22,18 @@ from django.http import Http404
 from django.utils import timezone
 from PIL import Image
 
+from formats import datagym, jsonio
+from labeling import importing
+from labeling.attaching import attach_dataset, create_tasks_for_dataset, detach_dataset
+from labeling.configuring import save_configuration
 from labeling.models import Task
 from labeling.states import DONE_STATES, State
-from labelyard import jsonio
-from projects import access, config
+from projects import access
 from projects import media as media_module
-from projects.configuring import save_configuration
-from projects.datasets import attach_dataset, create_tasks_for_dataset, detach_dataset
 from projects.media import ImageRejected, add_image, add_image_from_url, clean_name
 from projects.models import Dataset, LabelConfiguration, Media, Project
+from raster import masks
+from rules import configuration as config
 
 Role = access.Role
 DATASET_NAME = re.compile(r"^[a-zA-Z0-9_ ]{1,128}$")
@@ -382,8 +385,6 @@ def import_predictions(user, project_id, stream, length):
     500 ErrorTO listing every error with its JSON path, so the client raises instead of passing
     a silent 200 on to its caller; nothing of a refused request is written.
     """
-    from labeling import importing  # imported here: labeling imports this app's models
-
     project = project_for(user, project_id)
     with read_to_tempfile(stream, length, settings.LABELYARD_MAX_IMPORT_BYTES) as handle:
         data = handle.read()
@@ -410,7 +411,7 @@ def import_predictions(user, project_id, stream, length):
 
 
 def export_rows(project, bitmap_url):
-    """Snapshot rows for exports.formats.datagym.write: the project's finished tasks in id order."""
+    """Snapshot rows for formats.datagym.write: the project's finished tasks in id order."""
     index = config.Index(project.label_configuration.data)
     segmentation_keys = [key for key, entry in index.geometries.items() if entry.kind == "image_segmentation"]
     tasks = (
@@ -433,8 +434,6 @@ def export_rows(project, bitmap_url):
 
 def export_file(user, project_id, bitmap_url):
     """Write the DataGym JSON export of a project to a temporary file; returns (project, file)."""
-    from exports.formats import datagym  # imported here: the export app is optional for the rest of v1
-
     project = project_for(user, project_id)
     project = Project.objects.select_related("label_configuration").get(pk=project.pk)
     handle = tempfile.SpooledTemporaryFile(max_size=8 * CHUNK)  # noqa: SIM115 - returned; the caller closes it
@@ -445,8 +444,6 @@ def export_file(user, project_id, bitmap_url):
 
 def bitmap(user, task_id, entry_key):
     """GET api/v1/export/bitmap/{t}/{key} (section 5.6): one class's mask as an 8-bit BMP."""
-    from exports import masks  # imported here: only this endpoint draws
-
     # Like every v1 route, only the projects where the token's user is admin (section 3).
     task = (
         Task.objects.filter(pk=task_id, project__in=access.admin_projects(user))

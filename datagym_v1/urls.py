@@ -8,8 +8,7 @@ section 7.1). The final catch-all answers unknown paths with an ErrorTO 404 for 
 
 from django.urls import re_path
 
-from labelyard import api_errors
-from projects import datagym_v1_views as views
+from datagym_v1 import errors, views
 
 app_name = "datagym_v1"
 ID = r"(?P<{}>[^/]+)"
@@ -34,5 +33,5 @@ urlpatterns = [
     route("config/{config_id}", views.configuration, "configuration"),
     route("export/bitmap/{task_id}/{entry_key}", views.bitmap, "bitmap"),
     route("export/{project_id}", views.export, "export"),
-    re_path(r"^(?:/)?api/v1(?:/.*)?$", api_errors.not_found_view, name="not_found"),
+    re_path(r"^(?:/)?api/v1(?:/.*)?$", errors.not_found_view, name="not_found"),
 ]

@@ -1,4 +1,4 @@
-"""HTTP side of the DataGym v1 API: authenticate, parse, call projects.datagym_v1, answer.
+"""HTTP side of the DataGym v1 API: authenticate, parse, call datagym_v1.operations, answer.
 
 Plain Django views rather than DRF ones: the client needs ErrorTO bodies for every failure
 (including wrong methods and bad tokens), raw-body uploads, HEAD on GET routes and no CSRF, and
@@ -13,9 +13,10 @@ from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from labelyard import api_errors, jsonio
-from projects import datagym_v1, tokens
-from projects.datagym_v1 import V1Error, detail
+from datagym_v1 import errors, operations
+from datagym_v1.operations import V1Error, detail
+from formats import jsonio
+from projects import tokens
 
 logger = logging.getLogger("django.request")
 
@@ -59,10 +60,10 @@ def endpoint(*methods):
                 return func(request, **kwargs)
             except V1Error as error:
                 headers = {"Allow": ", ".join(sorted(allowed))} if error.status == 405 else None
-                return api_errors.error_to(error.status, error.key, error.params, error.msg, error.details, headers)
+                return errors.error_to(error.status, error.key, error.params, error.msg, error.details, headers)
             except Exception:
                 logger.exception("Internal Server Error: %s", request.path)
-                return api_errors.error_to(500, "ex_system", [], "The server failed to handle this request.")
+                return errors.error_to(500, "ex_system", [], "The server failed to handle this request.")
 
         return view
 
@@ -84,66 +85,66 @@ def content_length(request):
 
 def read_json(request, empty=None):
     """The request body as JSON, read in chunks; `empty` when there is no body (spec 7.6)."""
-    with datagym_v1.read_to_tempfile(request, content_length(request)) as handle:
+    with operations.read_to_tempfile(request, content_length(request)) as handle:
         data = handle.read()
     if not data.strip():
         return empty
     try:
         return jsonio.loads(data)
     except jsonio.JSONDecodeError as error:
-        raise datagym_v1.validation(
+        raise operations.validation(
             [detail("body", "ex_val_invalid", ["body", str(error)])], f"The body is not JSON: {error}"
         ) from error
 
 
 @endpoint("GET")
 def projects(request):
-    return json_response(datagym_v1.list_projects(request.user))
+    return json_response(operations.list_projects(request.user))
 
 
 @endpoint("GET", "POST")
 def datasets(request):
     if request.method == "POST":
-        return json_response(datagym_v1.create_dataset(request.user, read_json(request)))
-    return json_response(datagym_v1.list_datasets(request.user))
+        return json_response(operations.create_dataset(request.user, read_json(request)))
+    return json_response(operations.list_datasets(request.user))
 
 
 @endpoint("GET")
 def dataset(request, dataset_id):
-    return json_response(datagym_v1.get_dataset(request.user, dataset_id))
+    return json_response(operations.get_dataset(request.user, dataset_id))
 
 
 @endpoint("POST")
 def connect_dataset(request, project_id, dataset_id):
-    datagym_v1.connect(request.user, project_id, dataset_id)
+    operations.connect(request.user, project_id, dataset_id)
     return empty_response()
 
 
 @endpoint("DELETE")
 def disconnect_dataset(request, project_id, dataset_id):
-    datagym_v1.disconnect(request.user, project_id, dataset_id)
+    operations.disconnect(request.user, project_id, dataset_id)
     return empty_response()
 
 
 @endpoint("POST")
 def media_urls(request, dataset_id):
-    return json_response(datagym_v1.add_urls(request.user, dataset_id, read_json(request, empty=[])))
+    return json_response(operations.add_urls(request.user, dataset_id, read_json(request, empty=[])))
 
 
 @endpoint("POST")
 def media_file_upload(request, dataset_id):
     name = request.headers.get("X-filename", "").strip()
-    return json_response(datagym_v1.upload_file(request.user, dataset_id, name, request, content_length(request)))
+    return json_response(operations.upload_file(request.user, dataset_id, name, request, content_length(request)))
 
 
 @endpoint("GET", "DELETE")
 def media(request, media_id):
     if request.method == "DELETE":
-        datagym_v1.delete_media(request.user, media_id)
+        operations.delete_media(request.user, media_id)
         return empty_response()
-    item = datagym_v1.media_for(request.user, media_id)
+    item = operations.media_for(request.user, media_id)
     if not item.file:
-        raise datagym_v1.not_found("Media file", "id", media_id)
+        raise operations.not_found("Media file", "id", media_id)
     download = request.GET.get("dl", "true").lower() != "false"
     return FileResponse(
         item.file.open("rb"), content_type=item.mime_type, as_attachment=download, filename=item.original_name
@@ -153,8 +154,8 @@ def media(request, media_id):
 @endpoint("DELETE", "PUT")
 def configuration(request, config_id):
     if request.method == "DELETE":
-        return json_response(datagym_v1.clear_configuration(request.user, config_id))
-    return json_response(datagym_v1.replace_configuration(request.user, config_id, read_json(request)))
+        return json_response(operations.clear_configuration(request.user, config_id))
+    return json_response(operations.replace_configuration(request.user, config_id, read_json(request)))
 
 
 @endpoint("GET")
@@ -163,10 +164,10 @@ def export(request, project_id):
         return request.build_absolute_uri(reverse("datagym_v1:bitmap", args=[task_id, key]))
 
     if request.method == "HEAD":
-        datagym_v1.project_for(request.user, project_id)
+        operations.project_for(request.user, project_id)
         return HttpResponse(content_type="application/json")
-    project, handle = datagym_v1.export_file(request.user, project_id, bitmap_url)
-    filename = f"datagym_export_{datagym_v1.millis_now()}_{project.name}.json"
+    project, handle = operations.export_file(request.user, project_id, bitmap_url)
+    filename = f"datagym_export_{operations.millis_now()}_{project.name}.json"
     response = FileResponse(handle, content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{urllib.parse.quote_plus(filename)}"'
     return response
@@ -174,9 +175,9 @@ def export(request, project_id):
 
 @endpoint("GET")
 def bitmap(request, task_id, entry_key):
-    return HttpResponse(datagym_v1.bitmap(request.user, task_id, entry_key.replace("+", " ")), content_type="image/bmp")
+    return HttpResponse(operations.bitmap(request.user, task_id, entry_key.replace("+", " ")), content_type="image/bmp")
 
 
 @endpoint("POST")
 def prediction(request, project_id):
-    return json_response(datagym_v1.import_predictions(request.user, project_id, request, content_length(request)))
+    return json_response(operations.import_predictions(request.user, project_id, request, content_length(request)))

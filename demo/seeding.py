@@ -10,10 +10,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from PIL import Image, ImageDraw
 
+from labeling.creation import create_project
 from labeling.labels import save_labels
 from labeling.lifecycle import move, move_all
 from labeling.states import State
-from projects.creation import create_project
 from projects.models import Project, ProjectMember
 
 PROJECT_NAME = "Demo: street scenes"

@@ -1,4 +1,4 @@
-"""Celery tasks of the exports app: thin wrappers that take ids and call one function of exports.build
+"""Celery jobs of the exports app: thin wrappers that take ids and call one function of exports.build
 or exports.releases.
 
 All are idempotent by claim (a second run does nothing), so they ack late and go back to the queue
@@ -7,11 +7,11 @@ when their worker dies.
 
 from celery import shared_task
 
+from exports import build, releases
+
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
 def build_export(self, export_job_id):
-    from exports import build  # imported here to avoid an import cycle
-
     wait = build.build_export(export_job_id)
     if wait is not None:
         # Redelivered while another run holds the job: look again once that run counts as dead.
@@ -20,15 +20,11 @@ def build_export(self, export_job_id):
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def render_mask_chunk(export_chunk_id):
-    from exports import build  # imported here to avoid an import cycle
-
     build.render_chunk(export_chunk_id)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
 def build_release(self, release_id):
-    from exports import releases  # imported here to avoid an import cycle
-
     wait = releases.build_release(release_id)
     if wait is not None:
         # Redelivered while another run holds the release: look again once that run counts as dead.
@@ -37,8 +33,6 @@ def build_release(self, release_id):
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
 def render_release_chunk(self, release_id, attempt, index, start, stop):
-    from exports import releases  # imported here to avoid an import cycle
-
     wait = releases.render_chunk(release_id, attempt, index, start, stop)
     if wait is not None:
         # Redelivered while another run holds the finish: take it over once that run counts as dead.

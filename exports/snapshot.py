@@ -12,8 +12,8 @@ import os
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from formats import jsonio
 from labeling.models import Task
-from labelyard import jsonio
 from projects.models import Project
 
 # Rows per fetch from the server-side cursor. The fetched documents' text is held twice (the driver's

@@ -18,9 +18,9 @@ from itertools import chain
 import numpy as np
 from pycocotools import mask as coco_mask
 
-from exports import masks
-from exports.formats.segments import CATEGORY_KEYS, area_objects, attributes
-from labelyard import jsonio
+from formats import jsonio
+from formats.segments import CATEGORY_KEYS, area_objects, attributes
+from raster import masks
 
 # Images are handled in batches so run lengths are computed in one vectorised pass per batch.
 BATCH = 256
@@ -29,7 +29,7 @@ BATCH = 256
 def write_part(stream, categories, images):
     """Write the annotations of `images` for write(); returns how many annotations were written.
 
-    `categories` are the release's (exports.formats.segments.categories); only area kinds get
+    `categories` are the release's (formats.segments.categories); only area kinds get
     annotations. `images` yields {width, height, document}. Each annotation is a line `ordinal json`,
     where ordinal is the image's position in this part and the JSON lacks `id` and `image_id`, which
     only write() knows; the last line is the number of images.

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 import shapely
 
-from labelyard import jsonio
+from formats import jsonio
 
 RADIO_MAX_OPTIONS = 3  # the seed's rule: option classes with at most three options export as radio
 
@@ -301,7 +301,7 @@ def answered(answer):
 def read(data, index, media_sizes=None, *, names=None, clip=False, progress=None):
     """Parse and check a DataGym import file; return (items, errors).
 
-    `data` is the file's bytes; `index` a projects.config.Index. `media_sizes` maps each image
+    `data` is the file's bytes; `index` a rules.configuration.Index. `media_sizes` maps each image
     id the file may name to its (width, height); None skips the image and bounds checks.
     `names` maps file names to image ids (None for a name several images share) and turns on
     matching by ``external_media_ID``. `clip` cuts geometries to the image instead of refusing

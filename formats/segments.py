@@ -7,8 +7,8 @@ result into a binary file.
 
 from pathlib import PurePosixPath
 
-from exports.masks import AREA_KINDS
-from labelyard import jsonio
+from formats import jsonio
+from raster.masks import AREA_KINDS
 
 SEGMENTATION_BITMAP = "segmentation-bitmap"
 VECTOR = "vector"

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import F
 
-from labeling import document as labels_document
 from labeling.lifecycle import move_all
 from labeling.models import Task, TaskLabels
 from labeling.states import State
-from projects import config
 from projects.models import LabelConfiguration
+from rules import configuration as config
+from rules import labels as labels_document
 
 REQUEUED_STATES = (State.COMPLETED, State.REVIEWED)
 BATCH_SIZE = 500

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from django.db import transaction
 
-from projects import config
-from projects.datasets import attach_dataset
+from labeling.attaching import attach_dataset
 from projects.media import ImageRejected, add_image, clean_name, inspect_image
 from projects.models import Dataset, LabelConfiguration, Project, ProjectMember
+from rules import configuration as config
 
 
 class ProjectRejected(ValueError):

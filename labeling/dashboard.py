@@ -10,9 +10,9 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from labeling.models import Task, TaskEvent
+from labeling.models import Task, TaskEvent, TaskLabels
 from labeling.states import DONE_STATES, State
-from projects import config
+from rules import configuration as config
 
 DAYS = 30
 CACHE_SECONDS = 600
@@ -102,3 +102,8 @@ def bars(values, width=600, height=120):
         (round(i * step + 1, 1), round(height - v * height / top, 1), round(step - 2, 1), round(v * height / top, 1), v)
         for i, v in enumerate(values)
     ]
+
+
+def has_labels(project):
+    """True when any task of the project has a labels document: what makes an export worth starting."""
+    return TaskLabels.objects.filter(task__project=project).exists()

@@ -1,12 +1,12 @@
-"""Celery tasks of the labeling app: thin wrappers that take ids and call one function."""
+"""Celery jobs of the labeling app: thin wrappers that take ids and call one function."""
 
 from celery import shared_task
+
+from labeling import importing
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
 def run_import(self, import_job_id):
-    from labeling import importing  # imported here to avoid an import cycle
-
     wait = importing.run_import_job(import_job_id)
     if wait is not None:
         # Redelivered while the job still looks held: its worker may have died, so look again once

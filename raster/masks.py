@@ -16,7 +16,7 @@ from itertools import chain
 
 import numpy as np
 
-from exports import png
+from raster import png
 
 INSIDE = 255
 # Geometry kinds that cover an area, and so are instances in bitmaps and COCO masks.

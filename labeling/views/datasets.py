@@ -11,8 +11,8 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from labeling.attaching import attach_dataset, create_tasks_for_media, detach_dataset
 from projects import access
-from projects.datasets import attach_dataset, create_tasks_for_media, detach_dataset
 from projects.media import ImageRejected, add_image, add_image_from_url, upload_too_large
 from projects.models import Dataset
 

@@ -8,13 +8,13 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from exports.build import has_labels
+from formats import jsonio
+from labeling import dashboard
+from labeling.attaching import attach_dataset
+from labeling.configuring import ConfirmationNeeded, save_configuration
+from labeling.creation import ProjectRejected, create_project
 from labeling.states import State
-from labelyard import jsonio
-from projects import access, config, dashboard, tokens
-from projects.configuring import ConfirmationNeeded, save_configuration
-from projects.creation import ProjectRejected, create_project
-from projects.datasets import attach_dataset
+from projects import access, tokens
 from projects.forms import (
     ApiTokenForm,
     ConfigurationForm,
@@ -26,6 +26,7 @@ from projects.forms import (
 from projects.media import ImageRejected, add_image
 from projects.members import MembershipError, add_member, change_role, remove_member
 from projects.models import Dataset, Media
+from rules import configuration as config
 
 Role = access.Role
 
@@ -75,7 +76,7 @@ def project_detail(request, pk):
         "task_total": sum(counts.values()),
         "datasets": project.datasets.annotate(media_count=Count("media")),
         "is_admin": project.user_role == Role.ADMIN,
-        "has_labels": has_labels(project),
+        "has_labels": dashboard.has_labels(project),
     }
     return render(request, "projects/project_detail.html", context)
 

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 
 from labeling import bulk
 from labeling.states import TransitionError
-from labeling.task_list import PAGE_SIZE, TaskFilterForm, filter_tasks
+from labeling.task_filters import PAGE_SIZE, TaskFilterForm, filter_tasks
 from projects import access
 
 Role = access.Role

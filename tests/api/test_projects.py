@@ -6,12 +6,12 @@ import pytest
 from PIL import Image
 from rest_framework.test import APIClient
 
+from formats import jsonio
+from labeling.attaching import attach_dataset
+from labeling.creation import create_project
 from labeling.models import Task
 from labeling.states import State
-from labelyard import jsonio
 from projects import tokens
-from projects.creation import create_project
-from projects.datasets import attach_dataset
 from projects.media import add_image
 from projects.models import Dataset, Media
 

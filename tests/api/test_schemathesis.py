@@ -12,8 +12,8 @@ from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from labeling.creation import create_project
 from projects import tokens
-from projects.creation import create_project
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
 CONFIGURATION = {

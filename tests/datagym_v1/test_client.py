@@ -15,11 +15,11 @@ from django.test import Client
 from django.urls import resolve
 from PIL import Image
 
+from formats import jsonio
+from labeling.creation import create_project
 from labeling.models import Task, TaskLabels
 from labeling.states import State
-from labelyard import jsonio
 from projects import tokens
-from projects.creation import create_project
 from projects.models import Dataset, Media
 from tests.conftest import unavailable
 
@@ -166,7 +166,7 @@ class TestErrorTo:
         def boom(user):
             raise RuntimeError("boom")
 
-        monkeypatch.setattr("projects.datagym_v1.list_projects", boom)
+        monkeypatch.setattr("datagym_v1.operations.list_projects", boom)
         response = Client(raise_request_exception=False).get("/api/v1/project", {"token": key})
         assert_error_to(response, 500, "ex_system")
 

@@ -15,12 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from exports import masks, releases
+from exports import releases
 from exports.models import Release
+from formats import jsonio
 from labeling.models import Task, TaskLabels
 from labeling.states import State
-from labelyard import jsonio
 from projects.models import Media, ProjectMember
+from raster import masks
 from tests.conftest import wait_for
 from tests.exports.conftest import SEGMENTATION_CONFIGURATION, add_member, make_project
 

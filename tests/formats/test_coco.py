@@ -6,9 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pycocotools import mask as coco_mask
 
-from exports import masks
-from exports.formats import coco, segments
-from labelyard import jsonio
+from formats import coco, jsonio, segments
+from raster import masks
 
 CONFIGURATION = {
     "entries": [

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exports.formats import datagym
-from labelyard import jsonio
-from projects import config
+from formats import datagym, jsonio
+from rules import configuration as config
 
 MEDIA = "0b6f3c1e-9d2a-4e7b-8f10-5a3c2d1e0f99"
 SIZE = (1000, 800)
@@ -130,7 +129,7 @@ def test_seed_file_round_trips_through_export():
 
 def test_reference_example_with_digit_strings_and_deprecated_geometry_key():
     """Section 3.11's example: digit strings become numbers, `geometry` is read by the class type."""
-    from projects.demo import CONFIGURATION
+    from demo.seeding import CONFIGURATION
 
     file = [{
         "internal_media_ID": MEDIA, "keepData": False,
@@ -160,7 +159,7 @@ def test_reference_example_with_digit_strings_and_deprecated_geometry_key():
 
 def test_own_export_with_label_classes_checklist_children_and_segmentation_reads_back():
     """Labelyard's export (label_classes element, extra keys, checklist with a child, rings) re-imports."""
-    from projects.demo import CONFIGURATION, demo_labels
+    from demo.seeding import CONFIGURATION, demo_labels
 
     configuration = config.parse(CONFIGURATION)
     document = demo_labels(640, 480)
@@ -526,7 +525,7 @@ def test_files_the_seed_schema_accepts_are_accepted(file):
 
 def test_labelyard_schema_accepts_labelyard_exports():
     """The shipped schema accepts an export with label_classes, checklist children and segmentation rings."""
-    from projects.demo import CONFIGURATION, demo_labels
+    from demo.seeding import CONFIGURATION, demo_labels
 
     jsonschema.validate(jsonio.loads(export(config.parse(CONFIGURATION), demo_labels(640, 480))), LABELYARD_SCHEMA)
 

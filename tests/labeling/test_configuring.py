@@ -6,14 +6,14 @@ import copy
 import pytest
 from django.urls import reverse
 
+from demo.seeding import CONFIGURATION, demo_labels
+from formats import jsonio
+from labeling.configuring import ConfirmationNeeded, plan_change, save_configuration
+from labeling.creation import create_project
 from labeling.labels import save_labels
 from labeling.lifecycle import move
 from labeling.models import Task, TaskLabels
 from labeling.states import State
-from labelyard import jsonio
-from projects.configuring import ConfirmationNeeded, plan_change, save_configuration
-from projects.creation import create_project
-from projects.demo import CONFIGURATION, demo_labels
 from projects.models import Dataset, Media
 
 pytestmark = pytest.mark.django_db

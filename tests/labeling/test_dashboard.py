@@ -3,13 +3,13 @@
 import pytest
 from django.urls import reverse
 
+from demo.seeding import CONFIGURATION, demo_labels
+from labeling import dashboard
+from labeling.creation import create_project
 from labeling.labels import save_labels
 from labeling.lifecycle import move
 from labeling.models import Task, TaskEvent
 from labeling.states import State
-from projects import dashboard
-from projects.creation import create_project
-from projects.demo import CONFIGURATION, demo_labels
 from projects.models import Dataset, Media, ProjectMember
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
+from labeling.attaching import attach_dataset
+from labeling.creation import create_project
 from labeling.models import Task
-from projects.creation import create_project
-from projects.datasets import attach_dataset
 from projects.models import Dataset, Media
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from labeling import importing, tasks
+from formats import jsonio
+from labeling import importing, jobs
 from labeling.models import ImportJob, Task, TaskLabels
 from labeling.states import State
-from labelyard import jsonio
 from tests.conftest import wait_for
 from tests.exports.conftest import make_project
 from tests.exports.test_tasks import children_of
@@ -35,7 +35,7 @@ def test_killed_import_writes_nothing_and_reruns_once(celery_worker):
     job = ImportJob(project=project, original_name="big.json", size=len(data))
     job.file.save("big.json", ContentFile(data), save=False)
     job.save()
-    tasks.run_import.delay(job.pk)
+    jobs.run_import.delay(job.pk)
     wait_for(
         lambda: ImportJob.objects.get(pk=job.pk).progress > 0,
         timeout=120,

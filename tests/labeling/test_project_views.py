@@ -7,9 +7,9 @@ from django.apps import apps
 from django.urls import reverse
 from PIL import Image
 
+from demo.seeding import CONFIGURATION
+from labeling.creation import create_project
 from labeling.models import Task
-from projects.creation import create_project
-from projects.demo import CONFIGURATION
 from projects.models import Media, Project, ProjectMember
 
 pytestmark = pytest.mark.django_db

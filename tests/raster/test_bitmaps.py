@@ -9,7 +9,7 @@ from PIL import Image
 from pycocotools import mask as coco_mask
 from shapely.geometry import Polygon
 
-from exports import masks
+from raster import masks
 from tests.exports.test_masks import centres_inside, star
 
 WIDTH, HEIGHT = 320, 240

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from shapely.geometry import Polygon
 
-from exports import masks
+from raster import masks
 
 WIDTH, HEIGHT = 320, 240
 

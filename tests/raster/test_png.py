@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from exports import png
+from raster import png
 
 shapes = st.tuples(st.integers(1, 40), st.integers(1, 40))
 

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from exports.models import ExportJob
+from labeling.creation import create_project
 from labeling.models import Task
 from labeling.states import State
 from projects import tokens
-from projects.creation import create_project
 from projects.models import Dataset, Media, ProjectMember
 from tests.test_permission_matrix import png_bytes
 

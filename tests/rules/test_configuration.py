@@ -2,8 +2,8 @@
 
 import pytest
 
-from projects import config
-from projects.config import ConfigurationError, parse
+from rules import configuration as config
+from rules.configuration import ConfigurationError, parse
 
 
 def errors_of(data):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from labeling import document
-from projects import config
-from projects.demo import CONFIGURATION, demo_labels
+from demo.seeding import CONFIGURATION, demo_labels
+from rules import configuration as config
+from rules import labels as document
 
 INDEX = config.Index(config.parse(CONFIGURATION))
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from projects.demo import seed_demo
+from demo.seeding import seed_demo
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from labelyard import jsonio
-from projects.creation import ProjectRejected, create_project
+from formats import jsonio
+from labeling.creation import ProjectRejected, create_project
 
 
 class Command(BaseCommand):
