@@ -18,8 +18,8 @@ class LabelsApiTests(TestCase):
         cls.project, cls.users = make_project("Api", images=2)
         cls.task = queue.next_task(cls.project, cls.users["labeler"])
 
-    def url(self, name="api_labels", task=None):
-        return reverse(f"labeling:{name}", args=[(task or self.task).pk])
+    def url(self, name="task-labels", task=None):
+        return reverse(f"api:{name}", args=[(task or self.task).pk])
 
     def put(self, body, user="labeler"):
         self.client.force_login(self.users[user])
@@ -93,11 +93,11 @@ class LabelsApiTests(TestCase):
     def test_complete_refused_then_done(self):
         """Complete answers 400 naming missing answers, then succeeds with the next page's address."""
         self.client.force_login(self.users["labeler"])
-        response = self.client.post(self.url("api_complete"))
+        response = self.client.post(self.url("task-complete"))
         self.assertEqual(response.status_code, 400)
         self.assertEqual(response.json()["missing"], ["`Time of day` is required (image question)"])
         self.put({"document": answered(), "version": 0})
-        response = self.client.post(self.url("api_complete"))
+        response = self.client.post(self.url("task-complete"))
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["next_url"], reverse("labeling:queue", args=[self.project.pk]))
         self.assertEqual(Task.objects.get(pk=self.task.pk).state, State.COMPLETED)
@@ -105,11 +105,13 @@ class LabelsApiTests(TestCase):
     def test_review_actions(self):
         """A reviewer rejects with a comment (an empty one is 400); a labeler cannot accept."""
         self.put({"document": answered(), "version": 0})
-        self.client.post(self.url("api_complete"))
-        self.assertEqual(self.client.post(self.url("api_accept")).status_code, 403)
+        self.client.post(self.url("task-complete"))
+        self.assertEqual(self.client.post(self.url("task-accept")).status_code, 403)
         self.client.force_login(self.users["reviewer"])
-        self.assertEqual(self.client.post(self.url("api_reject"), {"comment": ""}).status_code, 400)
-        response = self.client.post(self.url("api_reject"), {"comment": "Missing car"}, content_type="application/json")
+        self.assertEqual(self.client.post(self.url("task-reject"), {"comment": ""}).status_code, 400)
+        response = self.client.post(
+            self.url("task-reject"), {"comment": "Missing car"}, content_type="application/json"
+        )
         self.assertEqual(response.json()["state"], "review_failed")
 
     def test_pages(self):

@@ -567,7 +567,7 @@ class TestEntryPoints:
 def test_killed_worker_leaves_no_release_file_behind_a_link(celery_worker, admin_client, admin_user):
     """SIGKILL of the worker while a release is built: it is not done, serves nothing, and a run
     after the heartbeat went stale builds it completely."""
-    from tests.exports.test_tasks import children_of, segmented_documents
+    from tests.exports.test_jobs import children_of, segmented_documents
 
     project = make_project("killed release", SEGMENTATION_CONFIGURATION, segmented_documents(400))
     add_member(project, admin_user)

@@ -1,5 +1,5 @@
 """A label import whose worker is killed with SIGKILL: nothing of it is written, and running it
-again imports it exactly once. (The export's crash test is tests/exports/test_tasks.py.)"""
+again imports it exactly once. (The export's crash test is tests/exports/test_jobs.py.)"""
 
 import os
 import signal
@@ -15,7 +15,7 @@ from labeling.models import ImportJob, Task, TaskLabels
 from labeling.states import State
 from tests.conftest import wait_for
 from tests.exports.conftest import make_project
-from tests.exports.test_tasks import children_of
+from tests.exports.test_jobs import children_of
 
 pytestmark = pytest.mark.worker
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from formats import jsonio
 from labeling.models import ImportJob, Task, TaskLabels
 from projects.models import ProjectMember
-from tests.exports.test_formats_datagym import MEDIA, SEED_FILE
+from tests.formats.test_datagym import MEDIA, SEED_FILE
 from tests.labeling.test_importing import make_project
 
 BAD_FILE = [{"internal_media_ID": MEDIA, "labels": {"car": [{"polygon": [{"x": 1, "y": 1}]}]}}]

@@ -17,7 +17,7 @@ from labeling.importing import ImportRejected, import_labels
 from labeling.labels import read_labels, save_labels
 from labeling.models import ImportJob, Task, TaskLabels
 from projects.models import Dataset, Media, Project
-from tests.exports.test_formats_datagym import (
+from tests.formats.test_datagym import (
     MEDIA,
     REJECTIONS,
     SEED_CONFIGURATION,

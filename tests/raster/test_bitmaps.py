@@ -10,7 +10,7 @@ from pycocotools import mask as coco_mask
 from shapely.geometry import Polygon
 
 from raster import masks
-from tests.exports.test_masks import centres_inside, star
+from tests.raster.test_masks import centres_inside, star
 
 WIDTH, HEIGHT = 320, 240
 
