@@ -17,7 +17,7 @@ $(VENV)/.stamp-run: requirements.txt | $(BIN)/python
 	touch $@
 
 # The unmodified datagym 0.7.2 client is installed without its own pins, which cannot install
-# on Python 3.11 (spec datagym-api.md section 9); what it needs at run time is pinned in
+# on Python 3.11 (docs/datagym-v1.md section 9); what it needs at run time is pinned in
 # requirements-dev.txt.
 $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt

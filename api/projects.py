@@ -1,7 +1,7 @@
 """The native REST API: projects, datasets, media, label configuration, members and tasks.
 
 Views are thin: they check the caller's role through projects.access (strangers get 404, lesser
-roles 403), validate with projects/serializers.py and call the same functions the pages use.
+roles 403), validate with api/serializers.py and call the same functions the pages use.
 A task's labels, imports and exports live in the labeling and exports apps' APIs.
 """
 

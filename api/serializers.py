@@ -1,4 +1,4 @@
-"""Request and response bodies of the native REST API (projects/api.py), one serializer per shape."""
+"""Request and response bodies of the native REST API (api/projects.py), one serializer per shape."""
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes

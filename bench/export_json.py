@@ -8,7 +8,7 @@
     DATABASE_URL=... .venv/bin/python bench/export_json.py run 1000 masks
     DATABASE_URL=... CELERY_BROKER_URL=... .venv/bin/python bench/export_json.py workers 1000 2 masks
 
-`seed` creates the project "bench export <TASKS>" with COPY (spec performance-notes.md: the ORM per
+`seed` creates the project "bench export <TASKS>" with COPY (docs/decisions.md "Measured costs": the ORM per
 row would dominate); `run` exports it in this process alone and prints the wall time of the
 snapshot, the chunks and the assembly, and the process's peak resident memory, so seeding never
 counts; `workers` sends the export to N real worker processes (the chunks run in parallel), times it

@@ -1,4 +1,4 @@
-"""Benchmark of the label import (issue 3): generate a DataGym file, import it end to end.
+"""Benchmark of the label import: generate a DataGym file, import it end to end.
 
 Each image gets 20 geometries (half rectangles, half polygons of 8-20 points), one option
 answer per geometry and one global answer. The import runs through labeling.importing on the

@@ -1,8 +1,8 @@
-"""DataGym public API v1 (spec datagym-api.md): what each endpoint does, as plain functions.
+"""DataGym public API v1 (docs/datagym-v1.md): what each endpoint does, as plain functions.
 
-The views in projects/datagym_v1_views.py parse requests and call these; every failure is a
+The views in datagym_v1/views.py parse requests and call these; every failure is a
 V1Error carrying DataGym's ErrorTO fields, since the unmodified ``datagym`` client reads nothing
-else. A token acts for its user and sees the projects where that user is admin (section 3);
+else. A token acts for its user and sees the projects where that user is admin (docs/datagym-v1.md section 3);
 Labelyard has no organisations, so ``owner`` is the caller's user name everywhere.
 """
 
@@ -44,7 +44,7 @@ CHUNK = 1 << 20
 
 
 class V1Error(Exception):
-    """A non-2xx answer of the v1 API, with the ErrorTO fields (spec section 4.1)."""
+    """A non-2xx answer of the v1 API, with the ErrorTO fields (docs/datagym-v1.md section 4.1)."""
 
     def __init__(self, status, key, params=(), msg=None, details=()):
         self.status = status
@@ -101,7 +101,7 @@ def media_for(user, media_id):
     return media
 
 
-# Representations (spec section 5) --------------------------------------------------------
+# Representations (docs/datagym-v1.md section 5) --------------------------------------------------------
 
 
 def media_json(media):
@@ -201,7 +201,7 @@ def create_dataset(user, body):
 
 
 def connect(user, project_id, dataset_id):
-    """POST api/v1/project/{p}/dataset/{d}: attach and create a task per image (section 5.3)."""
+    """POST api/v1/project/{p}/dataset/{d}: attach and create a task per image (docs/datagym-v1.md section 5.3)."""
     project = project_for(user, project_id)
     dataset = dataset_for(user, dataset_id)
     if project.datasets.filter(pk=dataset.pk).exists():
@@ -221,7 +221,7 @@ def disconnect(user, project_id, dataset_id):
 
 
 def upload_file(user, dataset_id, name, stream, length):
-    """POST api/v1/media/{d}/file: the raw body is the image (section 5.4); returns the media JSON.
+    """POST api/v1/media/{d}/file: the raw body is the image (docs/datagym-v1.md section 5.4); returns the media JSON.
 
     The body is copied in chunks to a temporary file, so its size is bounded by
     LABELYARD_MAX_UPLOAD_BYTES and never by DATA_UPLOAD_MAX_MEMORY_SIZE.
@@ -286,7 +286,7 @@ def url_status(url, status, media=None):
 
 
 def add_urls(user, dataset_id, urls):
-    """POST api/v1/media/{d}/url: one status per distinct URL (section 5.4).
+    """POST api/v1/media/{d}/url: one status per distinct URL (docs/datagym-v1.md section 5.4).
 
     Each image is fetched once, checked like an upload and stored, so its size is known and it
     stays available to the labeling UI and mask rendering even if the link later breaks.
@@ -332,7 +332,7 @@ def delete_media(user, media_id):
     media_module.delete_media(media_for(user, media_id))
 
 
-# Label configuration (section 5.8) --------------------------------------------------------
+# Label configuration (docs/datagym-v1.md section 5.8) --------------------------------------------------------
 
 
 def configuration_for(user, config_id):
@@ -374,7 +374,7 @@ def replace_configuration(user, config_id, body):
     }
 
 
-# Import (section 5.7) -------------------------------------------------------------------------
+# Import (docs/datagym-v1.md section 5.7) -------------------------------------------------------------------------
 
 
 def import_predictions(user, project_id, stream, length):
@@ -407,7 +407,7 @@ def import_predictions(user, project_id, stream, length):
     return {"errorMessages": ""}
 
 
-# Export (section 5.5) ------------------------------------------------------------------------
+# Export (docs/datagym-v1.md section 5.5) ------------------------------------------------------------------------
 
 
 def export_rows(project, bitmap_url):
@@ -443,8 +443,8 @@ def export_file(user, project_id, bitmap_url):
 
 
 def bitmap(user, task_id, entry_key):
-    """GET api/v1/export/bitmap/{t}/{key} (section 5.6): one class's mask as an 8-bit BMP."""
-    # Like every v1 route, only the projects where the token's user is admin (section 3).
+    """GET api/v1/export/bitmap/{t}/{key} (docs/datagym-v1.md section 5.6): one class's mask as an 8-bit BMP."""
+    # Like every v1 route, only the projects where the token's user is admin (docs/datagym-v1.md section 3).
     task = (
         Task.objects.filter(pk=task_id, project__in=access.admin_projects(user))
         .select_related("media", "labels")

@@ -1,9 +1,9 @@
-"""Routes of the DataGym v1 API (spec datagym-api.md section 5), included at the site root.
+"""Routes of the DataGym v1 API (docs/datagym-v1.md section 5), included at the site root.
 
 Paths have no trailing slash. Every route accepts an optional extra leading slash, written
 ``(?:/)?`` so Django's check for routes starting with "/" stays quiet: the client
-calls ``<base_url>/api/v1/config/...`` and some servers pass the resulting ``//`` through (spec
-section 7.1). The final catch-all answers unknown paths with an ErrorTO 404 for every method.
+calls ``<base_url>/api/v1/config/...`` and some servers pass the resulting ``//`` through
+(docs/datagym-v1.md section 7). The final catch-all answers unknown paths with an ErrorTO 404 for every method.
 """
 
 from django.urls import re_path

@@ -24,7 +24,7 @@ logger = logging.getLogger("django.request")
 def authenticate(request):
     """The user a request acts for: ``?token=`` first, else ``Authorization: Token``.
 
-    A Basic header (sent alongside the token by clients behind an authenticating proxy, spec
+    A Basic header (sent alongside the token by clients behind an authenticating proxy, docs/datagym-v1.md
     section 3) is ignored rather than refused.
     """
     key = request.GET.get("token")
@@ -84,7 +84,7 @@ def content_length(request):
 
 
 def read_json(request, empty=None):
-    """The request body as JSON, read in chunks; `empty` when there is no body (spec 7.6)."""
+    """The request body as JSON, read in chunks; `empty` when there is no body (docs/datagym-v1.md section 7)."""
     with operations.read_to_tempfile(request, content_length(request)) as handle:
         data = handle.read()
     if not data.strip():

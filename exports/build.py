@@ -1,6 +1,7 @@
 """Export jobs from start to finish: create or reuse, claim, snapshot, write, render masks, finish.
 
-Every step that a Celery task runs is idempotent by claim (style guide 5.5): a conditional update
+Every step that a Celery job runs is idempotent by claim (docs/decisions.md "Jobs are idempotent by
+claim"): a conditional update
 takes the job, output goes to a temporary name and is renamed into place, and one conditional update
 marks the job done. A job's files live in MEDIA_ROOT/exports/<project>/<job>/; the row points at a
 file only once the file is complete, so a killed worker never leaves a download link to half a file.

@@ -1,5 +1,5 @@
 """What export jobs and releases share as background jobs: claiming a row for one run, taking
-over a run whose worker died, and failing with the reason stored (style guide 5.5)."""
+over a run whose worker died, and failing with the reason stored (docs/decisions.md "Jobs are idempotent by claim")."""
 
 from datetime import timedelta
 

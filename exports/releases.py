@@ -1,6 +1,7 @@
 """Releases from start to finish: create, claim, freeze a snapshot, render instance bitmaps in chunks, write files.
 
-Every step a Celery task runs is idempotent by claim (style guide 5.5). build_release() claims the
+Every step a Celery job runs is idempotent by claim (docs/decisions.md "Jobs are idempotent by
+claim"). build_release() claims the
 release with one conditional update and freezes the project's labels into a snapshot (exports/snapshot.py);
 chunk tasks then write the COCO annotations of their tasks (and, for segmentation-bitmap releases,
 render the bitmaps) in parallel, each leaving a marker file once its files are in place; whoever
@@ -303,7 +304,7 @@ def _render_bitmap(release, task, status, kinds):
 
     The indexes, in id order, point into segments.area_objects() and list the objects that cover at
     least one pixel: ids are renumbered 1..n over those, so every id in the bitmap is in the
-    annotations and every annotation is in the bitmap (spec segments-release.md section 11, pitfall 6).
+    annotations and every annotation is in the bitmap (docs/segments-release.md section 11, pitfall 6).
     """
     document = task["document"]
     objects = segments.area_objects(document, kinds)

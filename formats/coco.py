@@ -108,7 +108,7 @@ def _write_batch(stream, batch, first, kinds, by_key):
             }
             entries.append((ordinal, annotation))
             if kind == "rectangle":
-                # Stored widths and heights are never negative (labeling/document.py); w itself, not
+                # Stored widths and heights are never negative (rules/labels.py); w itself, not
                 # (x + w) - x, which can differ in the last bit.
                 x, y, w, h = map(float, geometry["coordinates"])
                 annotation["bbox"] = [x, y, w, h]

@@ -1,9 +1,9 @@
-"""DataGym JSON (spec: shared/seeds/datagym-export-data.md and datagym-import-data.txt;
-decisions.md "DataGym JSON export" and "DataGym JSON import").
+"""DataGym JSON (docs/export.md, docs/import.md, docs/schemas/datagym-import.schema.json;
+docs/decisions.md "DataGym JSON export" and "DataGym JSON import").
 
 ``write()`` streams an export: ``[{"label_classes": [...]}, task, task, ...]``, one task at a time,
 so memory does not grow with the project. Input is a normalised configuration and task rows
-(plain dicts holding a labels document, see labeling/document.py). ``read()`` parses and checks
+(plain dicts holding a labels document, see rules/labels.py). ``read()`` parses and checks
 an import file against a configuration and returns one ``Item`` per image plus every error with
 its JSON path; docs/import.md lists the rules.
 """

@@ -1,6 +1,6 @@
 """Segments.ai release files: write a release of snapshot rows in the structure the `segments-ai` SDK loads.
 
-Follows shared/spec/segments-release.md (sections 2-6 and the producer pitfalls of section 11) with the
+Follows docs/segments-release.md (sections 2-6 and the producer pitfalls of section 11) with the
 choices of docs/releases.md. Pure: the caller passes plain dicts and the URLs to write, and streams the
 result into a binary file.
 """
@@ -32,7 +32,7 @@ def default_task_type(configuration):
 
 
 def categories(configuration, task_type):
-    """The release's categories: geometry classes depth first, ids 1..N in list order (spec section 4).
+    """The release's categories: geometry classes depth first, ids 1..N in list order (section 4).
 
     A bitmap release holds area classes only (rectangles, polygons, segmentations); the others have
     no pixels. For the writers each category keeps its `key` (the class key; `root/child` for nested
@@ -136,7 +136,7 @@ def write(stream, release, configuration, samples, renamed=None):
     {uuid, name, image_url, metadata, label_status, document, created_by} plus, in bitmap releases,
     `bitmap_url` and `instances` (indexes into area_objects() of the objects present in the bitmap,
     in id order). A sample whose `label_status` is None, or a bitmap sample without instances, gets a
-    null label (spec section 11, pitfalls 1 and 7). Returns (samples, labelled samples, annotations).
+    null label (section 11, pitfalls 1 and 7). Returns (samples, labelled samples, annotations).
     The dict `renamed`, if given, gets {uuid: name} of the samples whose name unique_name() changed,
     so other files of the release (COCO) can name them alike.
     """
@@ -232,7 +232,7 @@ def _annotation(number, geometry, key, by_key):
 
 
 def _vector(kind, coordinates):
-    """(type, points) of a geometry in absolute pixel coordinates (spec section 6.2)."""
+    """(type, points) of a geometry in absolute pixel coordinates (docs/segments-release.md section 6.2)."""
     if kind == "point":
         return "point", [[float(coordinates[0]), float(coordinates[1])]]
     if kind == "rectangle":
@@ -247,7 +247,7 @@ def unique_name(name, uuid, used):
     """The image's name, made safe as the SDK's cache file name: no '/', and a stem no other sample has.
 
     The SDK caches `<stem><extension of the URL>`, so `a.jpg` and `a.png` would share a file
-    (spec section 11, pitfall 2). A later sample with a taken stem gets its media id appended.
+    (docs/segments-release.md section 11, pitfall 2). A later sample with a taken stem gets its media id appended.
     """
     path = PurePosixPath(name.replace("/", "_").replace("\\", "_") or "image")
     stem = path.stem

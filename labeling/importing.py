@@ -261,7 +261,7 @@ def _upsert_postgresql(rows, user_id, fresh):
     """COPY the rows into TaskLabels: straight in when the tasks have no rows yet, else into a
     temporary table followed by one INSERT ... ON CONFLICT.
 
-    COPY is 6x faster than bulk_create for JSON rows (spec performance-notes.md). The task rows
+    COPY is 6x faster than bulk_create for JSON rows (docs/decisions.md "Measured costs"). The task rows
     are locked by the version UPDATE before this runs, and every label save bumps the version
     first, so no row can appear between the check for `fresh` and the COPY.
     """

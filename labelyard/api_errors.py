@@ -1,7 +1,7 @@
 """Error bodies of the APIs, so no request under /api/ ever gets an HTML error page.
 
 The native API (/api/...) answers ``{"detail": str, "code": str, "errors": [{"path", "message"}]}``.
-The DataGym v1 API (/api/v1/...) answers DataGym's ErrorTO (spec datagym-api.md section 4.1),
+The DataGym v1 API (/api/v1/...) answers DataGym's ErrorTO (docs/datagym-v1.md section 4.1),
 the only error shape its Python client can read. Django's own error pages (unknown routes,
 CSRF failures, oversized bodies, crashes) are routed here by the handlers in labelyard/urls.py.
 """
@@ -108,6 +108,6 @@ def not_found_view(request, *args, **kwargs):
     """Catch-all route under /api/: unknown paths answer 404 in the API's shape, for every method.
 
     A route (not only handler404) so that CommonMiddleware's APPEND_SLASH never redirects an API
-    POST, which clients would re-send as a bodiless GET (spec datagym-api.md section 7.3).
+    POST, which clients would re-send as a bodiless GET (docs/datagym-v1.md section 7.3).
     """
     return page_not_found(request, Http404())

@@ -2,7 +2,7 @@
 
 A configuration is stored as ``{"entries": [entry, ...]}`` (see docs/label-configuration.md).
 ``parse()`` accepts that form, a bare entry list, or the DataGym client's upload body
-(spec datagym-api.md section 6) and returns the normalised form or raises ConfigurationError
+(docs/datagym-v1.md section 6) and returns the normalised form or raises ConfigurationError
 with one message per broken rule, each naming the entry.
 """
 

@@ -1,4 +1,4 @@
-"""The DataGym v1 API (spec datagym-api.md): ErrorTO on every failure, the client's quirks, and the
+"""The DataGym v1 API (docs/datagym-v1.md): ErrorTO on every failure, the client's quirks, and the
 unmodified ``datagym`` 0.7.2 client driving a live server end to end."""
 
 import functools
@@ -38,7 +38,7 @@ CONFIGURATION = {
         {"key": "weather", "name": "Weather", "kind": "option", "options": ["fair", "rainy"]},
     ]
 }
-# What the datagym client's LabelConfig.toJson() sends (spec section 6): the same classes.
+# What the datagym client's LabelConfig.toJson() sends (docs/datagym-v1.md section 6): the same classes.
 DATAGYM_CONFIGURATION = [
     {
         "entryKey": "car",
@@ -177,7 +177,7 @@ class TestErrorTo:
 
 
 class TestRouting:
-    """Quirks of the client's URLs (spec section 7)."""
+    """Quirks of the client's URLs (docs/datagym-v1.md section 7)."""
 
     def test_double_slash_config_routes(self):
         assert resolve("//api/v1/config/5").url_name == "configuration"
@@ -220,7 +220,7 @@ class TestVisibility:
 
 
 class TestImport:
-    """POST api/v1/project/{id}/prediction answers as DataGym does (spec section 5.7)."""
+    """POST api/v1/project/{id}/prediction answers as DataGym does (docs/datagym-v1.md section 5.7)."""
 
     def test_empty_body_is_500(self, client, key, project):
         response = client.generic("POST", f"/api/v1/project/{project.pk}/prediction?token={key}")
@@ -266,7 +266,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def datagym_package(tmp_path_factory):
-    """The real client from PyPI, installed without its unsatisfiable pins (spec section 9) if missing."""
+    """The real client from PyPI, installed without its unsatisfiable pins (docs/datagym-v1.md section 9) if missing."""
     try:
         importlib.import_module("datagym.client")
     except ImportError:

@@ -11,7 +11,7 @@ from labeling.states import State
 from projects.models import Dataset, Media, ProjectMember
 from rules import labels as labels_document
 
-# The seed's example (shared/seeds/datagym-export-data.md): classes bus, car with car_type, weather
+# DataGym's documented export example: classes bus, car with car_type, weather
 # with daytime nested under it.
 SEED_CONFIGURATION = {
     "entries": [

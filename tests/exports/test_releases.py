@@ -347,7 +347,7 @@ class TestSegmentsSdk:
     def test_bitmap_release_loads_and_exports(self, sdk, live_server, tmp_path):
         """The real SDK loads a bitmap release over signed URLs, iterates it, and exports coco-instance and semantic.
 
-        segments_dir=None: with Pillow 13 the SDK cannot cache bitmaps (spec segments-release.md section 9),
+        segments_dir=None: with Pillow 13 the SDK cannot cache bitmaps (docs/segments-release.md section 9),
         so every image and bitmap is fetched over HTTP on access.
         """
         SegmentsDataset, export_dataset = sdk

@@ -1,4 +1,4 @@
-"""Instance bitmaps and COCO run lengths (exports/masks.py) against render() and shapely's pixel centres."""
+"""Instance bitmaps and COCO run lengths (raster/masks.py) against render() and shapely's pixel centres."""
 
 import io
 

@@ -1,4 +1,4 @@
-"""Mask rendering (exports/masks.py) against shapely: pixel-centre rule, holes, unions, PNG output."""
+"""Mask rendering (raster/masks.py) against shapely: pixel-centre rule, holes, unions, PNG output."""
 
 import io
 
