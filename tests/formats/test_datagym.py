@@ -128,7 +128,7 @@ def test_seed_file_round_trips_through_export():
 
 
 def test_reference_example_with_digit_strings_and_deprecated_geometry_key():
-    """Section 3.11's example: digit strings become numbers, `geometry` is read by the class type."""
+    """DataGym's minimal import example: digit strings become numbers, `geometry` is read by the class type."""
     from demo.seeding import CONFIGURATION
 
     file = [{
