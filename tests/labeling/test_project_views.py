@@ -9,7 +9,7 @@ from PIL import Image
 
 from demo.seeding import CONFIGURATION
 from labeling.creation import create_project
-from labeling.models import Task
+from labeling.models import Task, TaskLabels
 from projects.models import Media, Project, ProjectMember
 
 pytestmark = pytest.mark.django_db
@@ -170,8 +170,6 @@ def test_delete_is_for_admins(client, project, django_user_model):
 
 
 def test_export_button_needs_labels(client, owner, project):
-    from labeling.models import TaskLabels
-
     client.force_login(owner)
     assert (
         'disabled title="There are no labels to export yet"' in client.get(project.get_absolute_url()).content.decode()

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from projects.media import add_image
+from projects.media import add_image, make_thumbnail
 from projects.models import Dataset, Media
 from tests.conftest import wait_for
 
@@ -33,8 +33,6 @@ def test_worker_process_makes_thumbnail(celery_worker):
 
 def test_make_thumbnail_twice_writes_once(db, django_capture_on_commit_callbacks):
     """A second make_thumbnail() run finds the thumbnail and writes nothing."""
-    from projects.media import make_thumbnail
-
     dataset = Dataset.objects.create(name="twice")
     with django_capture_on_commit_callbacks(execute=True):
         media = add_image(dataset, png_bytes(), "b.png")  # eager: thumbnail made on commit
