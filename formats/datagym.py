@@ -18,6 +18,8 @@ import msgspec
 import shapely
 
 from formats import jsonio
+from rules.labels import MIN_POINTS as DOCUMENT_MIN_POINTS
+from rules.labels import MIN_RING_POINTS
 
 RADIO_MAX_OPTIONS = 3  # the seed's rule: option classes with at most three options export as radio
 
@@ -195,7 +197,7 @@ def write(stream, configuration, rows):
 
 GEOMETRY_KEYS = ("geometry", "rectangle", "polygon", "point", "line", "image_segmentation")
 LABEL_KEYS = (*GEOMETRY_KEYS, "classifications", "nested_geometries")
-MIN_POINTS = {"point": 1, "line": 2, "polygon": 3, "ring": 3}
+MIN_POINTS = {"point": 1, **DOCUMENT_MIN_POINTS, "ring": MIN_RING_POINTS}
 MAX_ERRORS = 1000
 # msgspec, like every recursive decoder, gives up at some depth; the format never needs more than 10.
 TOO_DEEP = "the JSON is nested too deeply to read"

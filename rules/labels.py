@@ -19,6 +19,7 @@ SOURCES = ("human", "import")
 MAX_GEOMETRIES = 20_000
 MAX_ID_LENGTH = 64
 MIN_POINTS = {"line": 2, "polygon": 3}
+MIN_RING_POINTS = 3  # an image segmentation's outline and each of its holes
 
 
 def empty():
@@ -180,7 +181,7 @@ class _Checker:
         if not isinstance(value, list) or not value:
             self.fail(path, "a segmentation is a list of rings: the outline, then holes")
             return
-        checked = [self.ring(r, f"{path}[{i}]", 3) for i, r in enumerate(value)]
+        checked = [self.ring(r, f"{path}[{i}]", MIN_RING_POINTS) for i, r in enumerate(value)]
         if not all(checked):
             return
         outline = Polygon(value[0]).buffer(0)
