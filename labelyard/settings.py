@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "projects",
     "labeling",
     "exports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -189,7 +190,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "labelyard.api_errors.exception_handler",
     # orjson underneath: deeply nested JSON is a 400, not the standard library's RecursionError.
     "DEFAULT_PARSER_CLASSES": [
-        "projects.parsers.JSONParser",
+        "api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -204,12 +205,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     # Request and response schemas apart, so read-only fields are not demanded in request bodies.
     "COMPONENT_SPLIT_REQUEST": True,
-    # Swagger UI's files come from the drf-spectacular-sidecar package, not from a CDN.
-    # Every operation declares the one error body of labelyard/api_errors.py.
+    # Every operation declares the one error body of api/errors.py.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "labelyard.api_errors.declare_error_responses",
+        "api.errors.declare_error_responses",
     ],
+    # Swagger UI's files come from the drf-spectacular-sidecar package, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from projects import jobs
 from projects.models import Media, Project
 
 # Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
@@ -166,9 +167,7 @@ def add_image(dataset, fileobj, name):
     except Exception:
         media.file.delete(save=False)
         raise
-    from projects import tasks  # imported here: tasks imports this module
-
-    tasks.make_thumbnail.delay_on_commit(str(media.pk))
+    jobs.make_thumbnail.delay_on_commit(str(media.pk))
     return media
 
 

@@ -1,5 +1,5 @@
 """The schemathesis checks every fuzzed API response must pass: no 5xx, and the response is the
-one /api/schema/ declares (status code, content type, body), errors included (labelyard/api_errors.py)."""
+one /api/schema/ declares (status code, content type, body), errors included (api/errors.py)."""
 
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
