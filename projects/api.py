@@ -26,7 +26,8 @@ from projects.configuring import ConfirmationNeeded, save_configuration
 from projects.creation import ProjectRejected, create_project
 from projects.datasets import attach_dataset, create_tasks_for_dataset, detach_dataset
 from projects.media import ImageRejected, add_image, delete_media, upload_too_large
-from projects.models import Media, ProjectMember
+from projects.models import Media, ProjectMember, UrlImportJob
+from projects.url_imports import start_url_import, with_counts
 
 Role = access.Role
 ADMIN = {Role.ADMIN}
@@ -277,6 +278,44 @@ class DatasetMediaList(generics.ListAPIView):
         except ImageRejected as error:
             raise ValidationError({"file": [str(error)]}) from error
         return Response(serializers.MediaSerializer(media).data, status=status.HTTP_201_CREATED)
+
+
+class DatasetUrlImports(generics.ListAPIView):
+    """A dataset's URL imports, newest first. POST ``{"urls": [...]}`` queues the images to be
+    fetched by a worker and answers 202 with the job; ``url-imports/{id}`` shows its progress."""
+
+    serializer_class = serializers.UrlImportSerializer
+
+    def get_queryset(self):
+        dataset = dataset_for(self.request, self.kwargs["pk"], manage=True)
+        return with_counts(dataset.url_imports.all())
+
+    @extend_schema(
+        request=serializers.UrlImportRequestSerializer, responses={202: serializers.UrlImportDetailSerializer}
+    )
+    def post(self, request, pk):
+        dataset = dataset_for(request, pk, manage=True)
+        body = serializers.UrlImportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        job = start_url_import(dataset, body.validated_data["urls"], user=request.user)
+        return Response(serializers.UrlImportDetailSerializer(url_import(job.pk)).data, status=status.HTTP_202_ACCEPTED)
+
+
+def url_import(job_id):
+    return with_counts(UrlImportJob.objects.filter(pk=job_id)).prefetch_related("items").first()
+
+
+class UrlImportDetail(generics.RetrieveAPIView):
+    """One URL import: its state, counts, and each URL's outcome (the stored image, or why not)."""
+
+    serializer_class = serializers.UrlImportDetailSerializer
+
+    def get_object(self):
+        job = url_import(self.kwargs["job_id"]) if self.kwargs["job_id"] <= MAX_ID else None
+        if job is None:
+            raise NotFound("No such URL import.")
+        dataset_for(self.request, job.dataset_id, manage=True)
+        return job
 
 
 class MediaDetail(generics.RetrieveDestroyAPIView):
