@@ -85,12 +85,14 @@ def start_url_import(dataset, urls, user=None, media_ids=None):
 
 
 def with_counts(jobs):
-    """`jobs` annotated with `total`, `added` and `failed` item counts."""
-    return jobs.annotate(
+    """`jobs` annotated with `total`, `added` and `failed` item counts, newest first."""
+    counted = jobs.annotate(
         total=Count("items"),
         added=Count("items", filter=Q(items__state=State.ADDED)),
         failed=Count("items", filter=Q(items__state=State.FAILED)),
     )
+    # Named again: Django drops Meta.ordering from queries that group rows.
+    return counted.order_by(*UrlImportJob._meta.ordering)
 
 
 def progress(job):

@@ -30,7 +30,7 @@ from labeling.models import ImportJob, Task, TaskEvent, TaskLabels
 from labeling.states import State
 from projects import tokens
 from projects.creation import create_project
-from projects.models import Dataset, Media, Project, ProjectMember
+from projects.models import Dataset, Media, Project, ProjectMember, UrlImportJob
 from tests.permission_matrix import ADMIN_LOGIN, CONFIG_JSON, LOGIN, MODEL_ADMIN_ACTORS, ROWS
 
 MARKER = "Matrix Secret Project"
@@ -88,6 +88,8 @@ class World:
         self.release = self._finished_release()
         self.import_job = ImportJob.objects.create(project=self.project, created_by=admin, original_name="x.json",
                                                    status=ImportJob.Status.DONE)  # fmt: skip
+        self.url_import = UrlImportJob.objects.create(dataset=self.dataset, created_by=admin,
+                                                      status=UrlImportJob.Status.DONE)  # fmt: skip
         self.group = Group.objects.create(name="matrix group")
         self.api_token = tokens.create_token(admin, "listed")[0]
 
@@ -130,6 +132,7 @@ class World:
             "export_chunk": self.export_chunk.pk,
             "release": self.release.pk,
             "import_job": self.import_job.pk,
+            "url_import": self.url_import.pk,
             "config": self.project.label_configuration.pk,
             "user": self.users["labeler"].pk,
             "group": self.group.pk,
