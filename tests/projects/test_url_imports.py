@@ -234,13 +234,16 @@ def worker_may_fetch_loopback(monkeypatch):
 def test_a_worker_process_fetches_what_the_page_queued(
     worker_may_fetch_loopback, celery_worker, client, django_user_model
 ):
-    """The page's request only queues; a separate worker process fetches and stores the image."""
+    """The page's request only queues; a separate worker process fetches and stores the image. The
+    URL names `localhost`, so the worker's name lookup (run on a thread, bound by the deadline)
+    is exercised in a forked worker process too."""
     owner = django_user_model.objects.create_user("worker_owner")
     dataset = Dataset.objects.create(name="by_worker", created_by=owner)
     server = WebServer("127.0.0.1")
     try:
         client.force_login(owner)
-        client.post(reverse("projects:dataset_urls", args=[dataset.pk]), {"urls": server.url("/street.png")})
+        url = f"http://localhost:{server.port}/street.png"
+        client.post(reverse("projects:dataset_urls", args=[dataset.pk]), {"urls": url})
         job = UrlImportJob.objects.get(dataset=dataset)
 
         def finished():
