@@ -7,8 +7,8 @@ the route's pattern as Django's resolver spells it, so a route without a row fai
 to the project), {spare_dataset} (created by the project admin, attached nowhere), {media},
 {task} (the labeler's task in progress), {other_task} (another labeler's), {done_task}
 (completed by the labeler, waiting for review), {member} (the other labeler's membership),
-{export}, {release}, {import_job}, {url_import} (a URL import into {dataset}), {config}, {user},
-{group}.
+{export}, {release}, {import_job}, {url_import} (a URL import into {dataset}) and its
+{url_import_item}, {config}, {user}, {group}.
 
 The rules behind the numbers (projects/access.py, docs/decisions.md): strangers get 404, lesser
 roles 403, the superuser is admin everywhere; every member may read, export and download; imports,
@@ -314,6 +314,8 @@ ADMIN_MODELS = {
     "projects/dataset": "{dataset}",
     "projects/media": "{media}",
     "projects/apitoken": "{api_token}",
+    "projects/urlimportjob": "{url_import}",
+    "projects/urlimportitem": "{url_import_item}",
     "labeling/task": "{task}",
     "labeling/tasklabels": "{done_task}",
     "labeling/taskevent": "{task_event}",
