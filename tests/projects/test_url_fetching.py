@@ -3,7 +3,10 @@ local servers: redirects to ftp and to loopback, proxies from the environment, a
 sends one byte at a time, and error texts that could map ports. 127.0.0.2 stands for a public
 host (tests/projects/url_servers.py); the address check itself is never replaced."""
 
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -11,6 +14,7 @@ from django.urls import reverse
 
 from projects.creation import create_project
 from projects.models import Dataset, Media
+from tests.conftest import ROOT
 from tests.projects import url_servers
 from tests.projects.url_servers import PUBLIC_ADDRESS, DroppingPort, Listener, WebServer
 
@@ -164,3 +168,24 @@ class TestErrorTexts:
             assert found, page
             texts.append(found.group(0).replace(url, "URL"))
         assert texts == ["URL: could not connect to 127.0.0.1."] * 2
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [({}, "False"), ({"DJANGO_ALLOWED_HOSTS": "127.0.0.1"}, "False"),
+     ({"DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,[::1]"}, "False"),
+     ({"LABELYARD_URL_FETCH_ALLOW_PRIVATE": "1"}, "True")],
+    ids=["unset", "behind-a-proxy-pass", "loopback-names", "set"],
+)  # fmt: skip
+def test_private_fetching_is_off_unless_set(environment, expected):
+    """A site behind `proxy_pass http://127.0.0.1:8000` answers only on loopback host names; that
+    says nothing about who may add URLs, so it must not turn private fetching on."""
+    unset = {"LABELYARD_URL_FETCH_ALLOW_PRIVATE", "DJANGO_ALLOWED_HOSTS"}
+    env = {name: value for name, value in os.environ.items() if name not in unset}
+    code = "from django.conf import settings; print(settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "labelyard.settings", **environment},
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert result.stdout.strip() == expected
