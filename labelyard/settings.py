@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "projects",
     "labeling",
     "exports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -191,7 +192,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "labelyard.api_errors.exception_handler",
     # orjson underneath: deeply nested JSON is a 400, not the standard library's RecursionError.
     "DEFAULT_PARSER_CLASSES": [
-        "projects.parsers.JSONParser",
+        "api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

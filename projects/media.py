@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from projects import jobs
 from projects.models import Media, Project
 
 # Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
@@ -137,7 +138,7 @@ def add_image(dataset, fileobj, name, media_id=None):
     """Store one uploaded image in `dataset` and return its Media; nothing is kept on error.
 
     `media_id` is the id to give it, when one was promised before the image arrived
-    (projects/url_imports.py); by default a new one."""
+    (labeling/url_imports.py); by default a new one."""
     name = clean_name(name)
     facts = inspect_image(fileobj, name)
     turned = upright(fileobj)
@@ -164,9 +165,7 @@ def add_image(dataset, fileobj, name, media_id=None):
     except Exception:
         media.file.delete(save=False)
         raise
-    from projects import tasks  # imported here: tasks imports this module
-
-    tasks.make_thumbnail.delay_on_commit(str(media.pk))
+    jobs.make_thumbnail.delay_on_commit(str(media.pk))
     return media
 
 

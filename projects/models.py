@@ -57,7 +57,7 @@ class ProjectMember(models.Model):
 
 class LabelConfiguration(models.Model):
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="label_configuration")
-    # The normalised tree produced by projects.config.parse(): {"entries": [...]}.
+    # The normalised tree produced by rules.configuration.parse(): {"entries": [...]}.
     data = models.JSONField(default=dict)
     revision = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
@@ -139,7 +139,7 @@ class ApiToken(models.Model):
 
 class UrlImportJob(models.Model):
     """Images being added to a dataset from URLs: fetched one by one by a Celery worker
-    (projects/url_imports.py), each URL an item with its own outcome."""
+    (labeling/url_imports.py), each URL an item with its own outcome."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -26,10 +26,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
 from exports.models import ExportChunk, ExportJob, Release
+from labeling.creation import create_project
 from labeling.models import ImportJob, Task, TaskEvent, TaskLabels
 from labeling.states import State
 from projects import tokens
-from projects.creation import create_project
 from projects.models import Dataset, Media, Project, ProjectMember, UrlImportItem, UrlImportJob
 from tests.permission_matrix import ADMIN_LOGIN, CONFIG_JSON, LOGIN, MODEL_ADMIN_ACTORS, ROWS
 
@@ -213,7 +213,7 @@ def test_matrix(world, row, actor, expected):
 
 def _encoded(kwargs):
     """generic() wants bytes or text; JSON bodies in the table are Python values."""
-    from labelyard import jsonio
+    from formats import jsonio
 
     data = kwargs.get("data", b"")
     if kwargs.get("content_type") == "application/json" and not isinstance(data, bytes | str):

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from demo.seeding import CONFIGURATION, street_image
+from labeling.creation import create_project
 from labeling.lifecycle import move_all
 from labeling.states import State
-from projects.creation import create_project
-from projects.demo import CONFIGURATION, street_image
 from projects.models import ProjectMember
 from tests.conftest import unavailable
 

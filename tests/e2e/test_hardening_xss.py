@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
+from labeling.creation import create_project
 from labeling.labels import save_labels
 from labeling.models import Task
 from labeling.states import State
-from projects.creation import create_project
 from projects.models import Dataset, Media, ProjectMember
 from tests.e2e.conftest import wait_ready
 from tests.test_permission_matrix import png_bytes

@@ -2,11 +2,11 @@
 
 import pytest
 
+from demo.seeding import demo_labels
 from labeling import queue
 from labeling.labels import read_labels, save_labels
 from labeling.models import Task
 from labeling.states import State
-from projects.demo import demo_labels
 from tests.e2e.conftest import click_at, wait_ready, wait_saved
 
 

@@ -4,11 +4,10 @@ import io
 
 import pytest
 
-from exports.formats import datagym
+from formats import datagym, jsonio
 from labeling.labels import read_labels
 from labeling.models import Task
 from labeling.states import State
-from labelyard import jsonio
 from tests.e2e.conftest import at, click_at, drag, wait_ready, wait_saved
 
 

@@ -15,12 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from exports import masks, releases
+from exports import releases
 from exports.models import Release
+from formats import jsonio
 from labeling.models import Task, TaskLabels
 from labeling.states import State
-from labelyard import jsonio
 from projects.models import Media, ProjectMember
+from raster import masks
 from tests.conftest import wait_for
 from tests.exports.conftest import SEGMENTATION_CONFIGURATION, add_member, make_project
 
@@ -346,7 +347,7 @@ class TestSegmentsSdk:
     def test_bitmap_release_loads_and_exports(self, sdk, live_server, tmp_path):
         """The real SDK loads a bitmap release over signed URLs, iterates it, and exports coco-instance and semantic.
 
-        segments_dir=None: with Pillow 13 the SDK cannot cache bitmaps (spec segments-release.md section 9),
+        segments_dir=None: with Pillow 13 the SDK cannot cache bitmaps (docs/segments-release.md section 9),
         so every image and bitmap is fetched over HTTP on access.
         """
         SegmentsDataset, export_dataset = sdk
@@ -566,7 +567,7 @@ class TestEntryPoints:
 def test_killed_worker_leaves_no_release_file_behind_a_link(celery_worker, admin_client, admin_user):
     """SIGKILL of the worker while a release is built: it is not done, serves nothing, and a run
     after the heartbeat went stale builds it completely."""
-    from tests.exports.test_tasks import children_of, segmented_documents
+    from tests.exports.test_jobs import children_of, segmented_documents
 
     project = make_project("killed release", SEGMENTATION_CONFIGURATION, segmented_documents(400))
     add_member(project, admin_user)

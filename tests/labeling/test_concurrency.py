@@ -13,11 +13,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections
 from django.test import Client
 
+from formats import jsonio
 from labeling import importing, queue
 from labeling.labels import StaleVersion, read_labels, save_labels
 from labeling.models import Task, TaskEvent
 from labeling.states import State
-from labelyard import jsonio
 from projects.models import ProjectMember
 from tests.exports.conftest import make_project
 

@@ -9,10 +9,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from formats import jsonio
 from labeling.models import ImportJob, Task, TaskLabels
-from labelyard import jsonio
 from projects.models import ProjectMember
-from tests.exports.test_formats_datagym import MEDIA, SEED_FILE
+from tests.formats.test_datagym import MEDIA, SEED_FILE
 from tests.labeling.test_importing import make_project
 
 BAD_FILE = [{"internal_media_ID": MEDIA, "labels": {"car": [{"polygon": [{"x": 1, "y": 1}]}]}}]
@@ -38,7 +38,7 @@ def admin_client(project):
 
 
 def url(project):
-    return reverse("labeling:api_imports", args=[project.pk])
+    return reverse("api:imports", args=[project.pk])
 
 
 def test_api_json_body_imports_and_answers_201(project, admin_client):

@@ -12,10 +12,11 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from formats import jsonio
+from labeling import url_imports
+from labeling.creation import create_project
 from labeling.models import Task
-from labelyard import jsonio
-from projects import fetching, tokens, url_imports
-from projects.creation import create_project
+from projects import fetching, tokens
 from projects.models import Dataset, Media, UrlImportItem
 from tests.projects.url_servers import PUBLIC_ADDRESS, WebServer
 
@@ -373,7 +374,7 @@ class TestHugeBodies:
         settings.LABELYARD_MAX_UPLOAD_BYTES = 4 << 20
         size = 64 << 20
         body = EndlessBody(size)
-        from projects import datagym_v1
+        from datagym_v1 import operations as datagym_v1
 
         with pytest.raises(datagym_v1.V1Error) as caught:
             datagym_v1.read_to_tempfile(body, None)

@@ -12,7 +12,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from projects.creation import create_project
+from labeling.creation import create_project
 from projects.models import Dataset, Media
 from tests.conftest import ROOT
 from tests.projects import url_servers

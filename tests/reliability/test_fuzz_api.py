@@ -1,6 +1,6 @@
 """Schemathesis over every operation of /api/schema/, with path ids swapped for real objects.
 
-tests/projects/test_schemathesis.py lets schemathesis pick ids, so most requests end in 404; here
+tests/api/test_schemathesis.py lets schemathesis pick ids, so most requests end in 404; here
 every id names an object of a real project (its task, image, dataset, member, export), so the
 generated bodies and query strings reach the views' validation and the writes behind them. The
 caller is the project's admin with a token. No request may produce a 5xx.
@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from exports.models import ExportJob
+from labeling.creation import create_project
 from labeling.models import Task
 from labeling.states import State
 from projects import tokens
-from projects.creation import create_project
 from projects.models import Dataset, Media, ProjectMember
 from tests.test_permission_matrix import png_bytes
 
