@@ -31,7 +31,7 @@ from labeling.creation import create_project
 from labeling.models import ImportJob, Task, TaskEvent, TaskLabels
 from labeling.states import State
 from projects import tokens
-from projects.models import Dataset, Media, Project, ProjectMember
+from projects.models import Dataset, Media, Project, ProjectMember, UrlImportItem, UrlImportJob
 from tests.permission_matrix import ADMIN_LOGIN, CONFIG_JSON, LOGIN, MODEL_ADMIN_ACTORS, ROWS
 
 MARKER = "Matrix Secret Project"
@@ -89,6 +89,10 @@ class World:
         self.release = self._finished_release()
         self.import_job = ImportJob.objects.create(project=self.project, created_by=admin, original_name="x.json",
                                                    status=ImportJob.Status.DONE)  # fmt: skip
+        self.url_import = UrlImportJob.objects.create(dataset=self.dataset, created_by=admin,
+                                                      status=UrlImportJob.Status.DONE)  # fmt: skip
+        self.url_import_item = UrlImportItem.objects.create(job=self.url_import, index=0,
+                                                            url="http://example.invalid/a.png")  # fmt: skip
         self.group = Group.objects.create(name="matrix group")
         self.api_token = tokens.create_token(admin, "listed")[0]
 
@@ -131,6 +135,8 @@ class World:
             "export_chunk": self.export_chunk.pk,
             "release": self.release.pk,
             "import_job": self.import_job.pk,
+            "url_import": self.url_import.pk,
+            "url_import_item": self.url_import_item.pk,
             "config": self.project.label_configuration.pk,
             "user": self.users["labeler"].pk,
             "group": self.group.pk,
