@@ -31,9 +31,7 @@ run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo "Labelyard on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A labelyard worker --loglevel=warning --concurrency=2 & \
-	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	$(BIN)/python -m labelyard.serve $(HOST):$(PORT)
 
 test: install-dev
 	$(BIN)/ruff check .
