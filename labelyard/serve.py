@@ -109,8 +109,11 @@ def serve(addrport, grace=GRACE_SECONDS):
         print(f"Stopping the web server and the worker (up to {grace:g} s; Ctrl-C again kills them now)", flush=True)
     for name, returncode in exited.items():
         print(f"The {name} exited with status {returncode}; stopping the rest.", file=sys.stderr, flush=True)
-    for name in stop(children, stop_requests, grace):
-        print(f"The {name} did not stop within {grace:g} s and was killed.", file=sys.stderr, flush=True)
+    requests_before = stop_requests.count
+    killed = stop(children, stop_requests, grace)
+    reason = "on a second stop request" if stop_requests.count > requests_before else f"after waiting {grace:g} s"
+    for name in killed:
+        print(f"Killed the {name} {reason}.", file=sys.stderr, flush=True)
     return 0 if stop_requests.count and not exited else 1
 
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -24,7 +25,7 @@ STARTUP_SECONDS = 90
 STOP_SECONDS = 20  # the supervisor's grace (15 s) plus the margin a loaded machine needs
 VENV = Path(sys.prefix)
 # A crashed shell, a Python traceback, a worker the supervisor had to kill, an error make reports.
-CRASHES = ("Segmentation fault", "Traceback", "did not stop", "make: ***")
+CRASHES = ("Segmentation fault", "Traceback", "Killed the", "make: ***")
 
 
 def free_port():
@@ -214,14 +215,16 @@ def test_a_taken_port_stops_the_worker_and_fails(data_dir):
 def test_a_child_that_ignores_sigterm_is_killed_with_its_process_group_after_the_grace(tmp_path):
     marker = f"stubborn-{uuid.uuid4().hex}"
     # The child ignores SIGTERM and has a child of its own, as the worker has pool processes.
+    ready = tmp_path / "ready"
     script = (
-        "import signal, subprocess, sys, time\n"
+        "import pathlib, signal, subprocess, sys, time\n"
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', '{marker}'])\n"
+        f"pathlib.Path('{ready}').touch()\n"
         "time.sleep(60)\n"
     )
     children = {"stubborn": serve.start([sys.executable, "-c", script, marker])}
-    wait_for(lambda: len(processes_with(marker)) == 2, message="the child and its child")
+    wait_for(lambda: ready.exists() and len(processes_with(marker)) == 2, message="the child and its child")
 
     started = time.monotonic()
     assert serve.stop(children, serve.StopRequests(), grace=1.0) == ["stubborn"]
@@ -229,3 +232,25 @@ def test_a_child_that_ignores_sigterm_is_killed_with_its_process_group_after_the
     assert 1.0 <= time.monotonic() - started < 5
     assert children["stubborn"].returncode == -signal.SIGKILL
     wait_for(lambda: not processes_with(marker), timeout=5, message="the grandchild to be killed too")
+
+
+def test_a_second_stop_request_kills_without_waiting_out_the_grace(tmp_path):
+    marker = f"slow-{uuid.uuid4().hex}"
+    ready = tmp_path / "ready"
+    script = (
+        "import pathlib, signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        f"pathlib.Path('{ready}').touch()\n"
+        "time.sleep(60)\n"
+    )
+    children = {"slow": serve.start([sys.executable, "-c", script, marker])}
+    wait_for(ready.exists, message="the child to ignore SIGTERM")
+    stop_requests = serve.StopRequests()
+    second_ctrl_c = threading.Timer(0.5, stop_requests, args=(signal.SIGINT, None))
+    second_ctrl_c.start()
+
+    started = time.monotonic()
+    assert serve.stop(children, stop_requests, grace=30.0) == ["slow"]
+
+    assert time.monotonic() - started < 5
+    assert not processes_with(marker)
