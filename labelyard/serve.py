@@ -14,6 +14,7 @@ waited forever for that lock at exit, and `kill 0` re-entered its own trap until
 """
 
 import argparse
+import contextlib
 import ctypes
 import os
 import signal
@@ -47,6 +48,13 @@ class StopRequests:
 
     def __call__(self, signum, frame):
         self.count += 1
+
+
+def say(message):
+    """A line on standard error; after SIGHUP the terminal may be gone, which must not keep the
+    children from being stopped."""
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr, flush=True)
 
 
 def _die_with_parent(parent_pid):
@@ -106,22 +114,23 @@ def serve(addrport, grace=GRACE_SECONDS):
         time.sleep(POLL_SECONDS)
     exited = {name: child.returncode for name, child in children.items() if child.poll() is not None}
     if stop_requests.count:
-        print(f"Stopping the web server and the worker (up to {grace:g} s; Ctrl-C again kills them now)", flush=True)
+        names = " and ".join(f"the {name}" for name in children)
+        say(f"Stopping {names} (up to {grace:g} s; Ctrl-C again kills them now)")
     for name, returncode in exited.items():
-        print(f"The {name} exited with status {returncode}; stopping the rest.", file=sys.stderr, flush=True)
+        say(f"The {name} exited with status {returncode}; stopping the rest.")
     requests_before = stop_requests.count
     killed = stop(children, stop_requests, grace)
     reason = "on a second stop request" if stop_requests.count > requests_before else f"after waiting {grace:g} s"
     for name in killed:
-        print(f"Killed the {name} {reason}.", file=sys.stderr, flush=True)
+        say(f"Killed the {name} {reason}.")
     return 0 if stop_requests.count and not exited else 1
 
 
-def main(argv=None):
+def main():
     parser = argparse.ArgumentParser(prog="python -m labelyard.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="[ADDR:]PORT for runserver")
     parser.add_argument("--grace", type=float, default=GRACE_SECONDS, help="seconds to wait before killing")
-    args = parser.parse_args(argv)
+    args = parser.parse_args()
     return serve(args.addrport, args.grace)
 
 
