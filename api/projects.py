@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -26,7 +25,7 @@ from labeling.creation import ProjectRejected, create_project
 from labeling.lifecycle import move
 from labeling.models import Task
 from labeling.states import TransitionError
-from projects import access, members
+from projects import access, members, stored
 from projects.media import ImageRejected, add_image, delete_media, upload_too_large
 from projects.models import Media, ProjectMember
 from rules import configuration as config
@@ -298,7 +297,7 @@ class MediaFile(APIView):
         media = media_for(request, media_id)
         if not media.file:
             raise NotFound("This image has no stored file.")
-        return FileResponse(media.file.open("rb"), content_type=media.mime_type, filename=media.original_name)
+        return stored.download(media.file.storage, media.file.name, media.mime_type, filename=media.original_name)
 
 
 # Tasks --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from datagym_v1 import errors, operations
 from datagym_v1.operations import V1Error, detail
 from formats import jsonio
-from projects import tokens
+from projects import stored, tokens
 
 logger = logging.getLogger("django.request")
 
@@ -146,8 +146,8 @@ def media(request, media_id):
     if not item.file:
         raise operations.not_found("Media file", "id", media_id)
     download = request.GET.get("dl", "true").lower() != "false"
-    return FileResponse(
-        item.file.open("rb"), content_type=item.mime_type, as_attachment=download, filename=item.original_name
+    return stored.download(
+        item.file.storage, item.file.name, item.mime_type, filename=item.original_name, as_attachment=download
     )
 
 

@@ -2,20 +2,19 @@
 
 Every step that a Celery job runs is idempotent by claim (docs/decisions.md "Jobs are idempotent by
 claim"): a conditional update
-takes the job, output goes to a temporary name and is renamed into place, and one conditional update
-marks the job done. A job's files live in MEDIA_ROOT/exports/<project>/<job>/; the row points at a
-file only once the file is complete, so a killed worker never leaves a download link to half a file.
+takes the job, output is written to a scratch file and stored in one step (projects/stored.py), and
+one conditional update marks the job done. A job's files are stored as exports/<project>/<job>/...
+in the job storage (a local folder or a bucket shared by every machine); the row points at a file
+only once the file is complete, so a killed worker never leaves a download link to half a file.
 """
 
 import logging
-import os
-import shutil
 import tempfile
+import time
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from celery import current_task
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -26,6 +25,7 @@ from exports.models import ExportChunk, ExportJob
 from formats import datagym
 from labeling.models import Task, TaskLabels
 from labeling.states import DONE_STATES, State
+from projects import stored
 from projects.models import Project
 from raster import masks
 from rules.configuration import KEY_PATTERN, MAX_KEY_LENGTH
@@ -45,11 +45,8 @@ def normalise_options(states=None, masks=False):
 
 
 def job_dir(job):
-    return Path("exports") / str(job.project_id) / str(job.pk)
-
-
-def media_path(name):
-    return Path(settings.MEDIA_ROOT) / name
+    """The folder of the job's files in the job storage (projects/stored.py)."""
+    return PurePosixPath("exports") / str(job.project_id) / str(job.pk)
 
 
 def mask_name(job, media_id, key):
@@ -114,10 +111,9 @@ def fail(job_id, error):
 def _build(job, render):
     """Freeze the snapshot, then hand its chunks to `render`; each writes its part of the JSON
     (and its masks), and the last one to finish assembles the files (finish())."""
-    directory = media_path(job_dir(job))
+    storage = stored.job_storage()
     # A previous run of this job may have died half-way; start from an empty folder.
-    shutil.rmtree(directory, ignore_errors=True)
-    (directory / "parts").mkdir(parents=True)
+    stored.delete_folder(storage, job_dir(job))
     ExportChunk.objects.filter(job=job).delete()
     if _reuse(job):
         return
@@ -128,18 +124,18 @@ def _build(job, render):
         percent = done * SNAPSHOT_SHARE // total
         ExportJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(progress=percent, heartbeat=timezone.now())
 
-    scratch = directory / "snapshot.jsonl.part"
     chunk_size = CHUNK_SIZE if job.with_masks else JSON_CHUNK_SIZE
-    revision, digest, count, ranges = snapshot.write_snapshot(
-        scratch, job.project_id, states, chunk_size=chunk_size, progress=progress
-    )
-    snapshot_name = job_dir(job) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
-    os.replace(scratch, media_path(snapshot_name))
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "snapshot.jsonl"
+        revision, digest, count, ranges = snapshot.write_snapshot(
+            path, job.project_id, states, chunk_size=chunk_size, progress=progress
+        )
+        snapshot_name = stored.save_file(storage, job_dir(job) / f"snapshot-r{revision}-{digest[:12]}.jsonl", path)
     ExportChunk.objects.bulk_create(
         ExportChunk(job=job, index=i, start=start, stop=stop) for i, (start, stop) in enumerate(ranges)
     )
     ExportJob.objects.filter(pk=job.pk).update(
-        snapshot=str(snapshot_name),
+        snapshot=snapshot_name,
         revision=revision,
         task_count=count,
         chunks_total=len(ranges),
@@ -212,25 +208,25 @@ def mask_url_templates(job, configuration):
     return templates
 
 
-def part_path(job, chunk):
-    return media_path(job_dir(job) / "parts" / f"{chunk.index:06d}.json")
+def part_name(job, chunk):
+    return job_dir(job) / "parts" / f"{chunk.index:06d}.json"
 
 
 def write_part(job, chunk):
-    """Write the chunk's part of the DataGym JSON through a temporary name, and its tasks' masks.
+    """Write the chunk's part of the DataGym JSON to a scratch file and store it, and its tasks' masks.
 
     Each task's line is parsed once for both: parsing a document costs as much as writing it.
     """
-    snapshot_path = media_path(job.snapshot)
-    configuration = snapshot.read_header(snapshot_path)["configuration"]
+    storage = stored.job_storage()
+    configuration = snapshot.read_header(job.snapshot)["configuration"]
     templates = mask_url_templates(job, configuration)
     keys = [e["key"] for e in configuration["entries"] if e["kind"] == "image_segmentation"] if job.with_masks else []
 
-    def rows():
-        for task in snapshot.read_tasks(snapshot_path, chunk.start, chunk.stop):
+    def rows(scratch):
+        for task in snapshot.read_tasks(job.snapshot, chunk.start, chunk.stop):
             for key in keys:
                 png = masks.mask_png(task["width"], task["height"], segmentation_objects(task["document"], key))
-                _write_atomically(media_path(mask_name(job, task["media"], key)), png)
+                stored.save_bytes(storage, mask_name(job, task["media"], key), png, scratch)
             yield {
                 "internal_media_ID": task["media"],
                 "external_media_ID": task["name"],
@@ -240,14 +236,11 @@ def write_part(job, chunk):
                 "document": task["document"],
             }
 
-    path = part_path(job, chunk)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".part-", delete=False) as stream:
-        try:
-            datagym.write_tasks(stream, configuration, rows())
-        except BaseException:
-            os.unlink(stream.name)
-            raise
-    os.replace(stream.name, path)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "part.json"
+        with path.open("wb") as stream:
+            datagym.write_tasks(stream, configuration, rows(scratch))
+        stored.save_file(storage, part_name(job, chunk), path)
 
 
 def segmentation_objects(document, key):
@@ -291,75 +284,62 @@ def _render_chunk(chunk):
         finish(job.pk)
 
 
-def _write_atomically(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".png-", delete=False) as stream:
-        stream.write(data)
-    os.replace(stream.name, path)
-
-
 def finish(job_id):
     """Assemble the JSON from the chunks' parts (and zip it with the masks), then mark the job done.
 
-    A second call finds the job done and does nothing.
+    The parts, written by workers on any machine, are read from the storage into a scratch file,
+    a block at a time; the file (and the zip) are then stored whole. A second call finds the job
+    done and does nothing.
     """
     job = ExportJob.objects.filter(pk=job_id, state=JobState.RUNNING).first()
     if job is None:
         return
-    snapshot_path = media_path(job.snapshot)
-    digest = Path(job.snapshot).stem.rsplit("-", 1)[-1][:8]
+    storage = stored.job_storage()
+    digest = PurePosixPath(job.snapshot).stem.rsplit("-", 1)[-1][:8]
     json_name = job_dir(job) / f"project-{job.project_id}-r{job.revision}-{digest}.json"
-    json_path = media_path(json_name)
-    with tempfile.NamedTemporaryFile("wb", dir=json_path.parent, prefix=".json-", delete=False) as stream:
-        try:
-            stream.write(datagym.header(snapshot.read_header(snapshot_path)["configuration"]))
-            for part in sorted((json_path.parent / "parts").glob("*.json")):
-                with part.open("rb") as source:
-                    shutil.copyfileobj(source, stream, 1 << 20)
+    parts = job_dir(job) / "parts"
+    with tempfile.TemporaryDirectory() as scratch:
+        json_path = Path(scratch) / json_name.name
+        with json_path.open("wb") as stream:
+            stream.write(datagym.header(snapshot.read_header(job.snapshot)["configuration"]))
+            for part in stored.walk(storage, parts):
+                stored.copy_into(storage, parts / part, stream)
             stream.write(datagym.FOOTER)
-            stream.flush()
-            os.fsync(stream.fileno())
-        except BaseException:
-            os.unlink(stream.name)
-            raise
-    os.replace(stream.name, json_path)
-    shutil.rmtree(json_path.parent / "parts", ignore_errors=True)
-    fields = {"file": str(json_name), "size": json_path.stat().st_size}
-    if job.with_masks:
-        fields.update(_archive(job, json_name))
+        fields = {"size": json_path.stat().st_size}
+        if job.with_masks:
+            fields.update(_archive(job, json_path, scratch))
+        fields["file"] = stored.save_file(storage, json_name, json_path)
     _finish(job_id, **fields)
+    # Only now: a finisher that died before this point is replaced by one that needs the parts.
+    stored.delete_folder(storage, parts)
 
 
-def _archive(job, json_name):
-    """Zip the JSON and the masks; returns the archive's fields for the job row."""
+def _archive(job, json_path, scratch):
+    """Zip the JSON and the masks in `scratch` and store the zip; returns the archive's fields for the job row."""
+    storage = stored.job_storage()
     archive_name = job_dir(job) / f"project-{job.project_id}-r{job.revision}-export.zip"
-    archive_path = media_path(archive_name)
-    masks_dir = media_path(job_dir(job) / "masks")
-    with tempfile.NamedTemporaryFile("wb", dir=archive_path.parent, prefix=".zip-", delete=False) as stream:
-        try:
-            with zipfile.ZipFile(stream, "w") as archive:
-                # Level 1: the JSON is a large share of the job's time at zlib's default level 6
-                # (5.7 s of 28 s for 136 MB of JSON in bench/export_json.py with masks).
-                archive.write(
-                    media_path(json_name), Path(json_name).name, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1
-                )
-                # PNGs are compressed already; storing them is faster and barely larger.
-                for png in sorted(masks_dir.rglob("*.png")):
-                    archive.write(png, f"masks/{png.relative_to(masks_dir)}", compress_type=zipfile.ZIP_STORED)
-        except BaseException:
-            os.unlink(stream.name)
-            raise
-    os.replace(stream.name, archive_path)
-    return {"archive": str(archive_name), "archive_size": archive_path.stat().st_size}
+    archive_path = Path(scratch) / archive_name.name
+    masks_dir = job_dir(job) / "masks"
+    now = time.localtime()[:6]
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        # Level 1: the JSON is a large share of the job's time at zlib's default level 6
+        # (5.7 s of 28 s for 136 MB of JSON in bench/export_json.py with masks).
+        archive.write(json_path, json_path.name, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+        # PNGs are compressed already; storing them is faster and barely larger.
+        for name, png in stored.read_many(storage, [masks_dir / name for name in stored.walk(storage, masks_dir)]):
+            entry = zipfile.ZipInfo(f"masks/{name.relative_to(masks_dir)}", now)
+            archive.writestr(entry, png, compress_type=zipfile.ZIP_STORED)
+    size = archive_path.stat().st_size
+    return {"archive": stored.save_file(storage, archive_name, archive_path), "archive_size": size}
 
 
 def stored_mask(job, media_id, key):
-    """Path of the mask the job rendered for this image and class, or None."""
-    # Only a configuration's own keys name files; anything else is no mask (and no file system call).
+    """Name of the mask the job rendered for this image and class in the job storage, or None."""
+    # Only a configuration's own keys name files; anything else is no mask (and no storage call).
     if not job.with_masks or len(key) > MAX_KEY_LENGTH or not KEY_PATTERN.match(key):
         return None
-    path = media_path(mask_name(job, media_id, key))
-    return path if path.is_file() else None
+    name = mask_name(job, media_id, key)
+    return name if stored.job_storage().exists(str(name)) else None
 
 
 def current_mask(project_id, media_id, key):

@@ -1,6 +1,6 @@
 """Export jobs: one request to export a project's labels, its progress, and the files it produced.
 
-A job's files live under MEDIA_ROOT/exports/<project>/<job>/ (exports/build.py); the row only points
+A job's files are stored as exports/<project>/<job>/... (exports/build.py); the row only points
 at them once they are complete, so an unfinished job never serves a partial file. Mask rendering is
 split into ExportChunk rows so parallel Celery tasks can count their completion without a result
 backend.
@@ -27,7 +27,7 @@ class BackgroundJob(models.Model):
     error = models.TextField(blank=True)
     # Project.revision the files show: requested at creation, the one read at snapshot time after.
     revision = models.PositiveBigIntegerField(default=0)
-    # Paths relative to MEDIA_ROOT. The snapshot is the frozen input of the writers and chunk tasks;
+    # Names in the job storage (projects/stored.py). The snapshot is the frozen input of the writers and chunk tasks;
     # file is set only when complete.
     snapshot = models.CharField(max_length=255, blank=True)
     file = models.CharField(max_length=255, blank=True)
@@ -91,7 +91,7 @@ class ExportChunk(models.Model):
 class Release(BackgroundJob):
     """A named, immutable snapshot of a project's labels, written as a Segments.ai release file and as COCO.
 
-    The files are written once, under MEDIA_ROOT/releases/<project>/<release>/, from a snapshot frozen
+    The files are written once, as releases/<project>/<release>/..., from a snapshot frozen
     when the release is built; later label edits never reach them (decisions.md "Releases").
     """
 
@@ -114,7 +114,7 @@ class Release(BackgroundJob):
     labeled_count = models.PositiveIntegerField(default=0)
     reviewed_count = models.PositiveIntegerField(default=0)
     annotation_count = models.PositiveIntegerField(default=0)
-    # Relative to MEDIA_ROOT, set only once complete, like `file`.
+    # A name in the job storage, set only once complete, like `file`.
     coco_file = models.CharField(max_length=255, blank=True)
     coco_size = models.PositiveBigIntegerField(default=0)
 

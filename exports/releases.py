@@ -6,21 +6,20 @@ release with one conditional update and freezes the project's labels into a snap
 chunk tasks then write the COCO annotations of their tasks (and, for segmentation-bitmap releases,
 render the bitmaps) in parallel, each leaving a marker file once its files are in place; whoever
 completes the set claims the finish, writes the Segments.ai release file and the COCO file to
-temporary names, renames them and marks the release done. Nothing is ever rewritten afterwards: a
-release is immutable (decisions.md "Releases").
+scratch files, stores them and marks the release done. Nothing is ever rewritten afterwards: a
+release is immutable (decisions.md "Releases"). Every file is stored as releases/<project>/<release>/...
+in the job storage (projects/stored.py: a local folder or a bucket shared by every machine), written
+whole in one step, so a reader never finds half a file.
 """
 
 import logging
-import os
 import re
-import shutil
 import tempfile
 from datetime import UTC
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from celery import current_task
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -31,6 +30,7 @@ from exports import claims, jobs, signing, snapshot
 from exports.models import Release
 from formats import coco, jsonio, segments
 from labeling.states import State
+from projects import stored
 from projects.media import FORMATS
 from raster import masks
 
@@ -74,11 +74,8 @@ NAME_LENGTH = 100
 
 
 def release_dir(release):
-    return Path("releases") / str(release.project_id) / str(release.pk)
-
-
-def media_path(name):
-    return Path(settings.MEDIA_ROOT) / name
+    """The folder of the release's files in the job storage (projects/stored.py)."""
+    return PurePosixPath("releases") / str(release.project_id) / str(release.pk)
 
 
 def bitmap_name(release, media_id):
@@ -110,7 +107,7 @@ def create_release(
     try:
         with transaction.atomic():
             for failed in project.releases.filter(name__iexact=name, state=Release.State.FAILED):
-                shutil.rmtree(media_path(release_dir(failed)), ignore_errors=True)
+                stored.delete_folder(stored.job_storage(), release_dir(failed))
                 failed.delete()
             release = Release.objects.create(
                 project=project,
@@ -182,24 +179,23 @@ def _beat(release_id, progress):
 
 
 def _build(release, render):
-    directory = media_path(release_dir(release))
+    storage = stored.job_storage()
     # A previous run of this release may have died half-way; start from an empty folder.
-    shutil.rmtree(directory, ignore_errors=True)
-    (directory / "chunks").mkdir(parents=True)
+    stored.delete_folder(storage, release_dir(release))
     bitmaps = release.task_type == segments.SEGMENTATION_BITMAP
     total = max(snapshot.task_count(release.project_id, State.values), 1)
-    scratch = directory / "snapshot.jsonl.part"
-    revision, digest, count, chunks = snapshot.write_snapshot(
-        scratch,
-        release.project_id,
-        State.values,
-        chunk_size=CHUNK_SIZE if bitmaps else VECTOR_CHUNK_SIZE,
-        progress=lambda done: _beat(release.pk, min(done * SNAPSHOT_SHARE // total, SNAPSHOT_SHARE)),
-    )
-    name = release_dir(release) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
-    os.replace(scratch, media_path(name))
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "snapshot.jsonl"
+        revision, digest, count, chunks = snapshot.write_snapshot(
+            path,
+            release.project_id,
+            State.values,
+            chunk_size=CHUNK_SIZE if bitmaps else VECTOR_CHUNK_SIZE,
+            progress=lambda done: _beat(release.pk, min(done * SNAPSHOT_SHARE // total, SNAPSHOT_SHARE)),
+        )
+        name = stored.save_file(storage, release_dir(release) / f"snapshot-r{revision}-{digest[:12]}.jsonl", path)
     Release.objects.filter(pk=release.pk).update(
-        snapshot=str(name), revision=revision, sample_count=count, chunks_total=len(chunks), progress=SNAPSHOT_SHARE
+        snapshot=name, revision=revision, sample_count=count, chunks_total=len(chunks), progress=SNAPSHOT_SHARE
     )
     if chunks:
         render(release.pk, release.attempts, chunks)
@@ -234,19 +230,19 @@ def label_status(release, state, document):
 
 
 def _chunk_marker(release, index):
-    return media_path(release_dir(release)) / "chunks" / f"{index:06d}.json"
+    return release_dir(release) / "chunks" / f"{index:06d}.json"
 
 
 def _coco_part(release, index):
-    return media_path(release_dir(release)) / "coco-parts" / f"{index:06d}.jsonl"
+    return release_dir(release) / "coco-parts" / f"{index:06d}.jsonl"
 
 
 def render_chunk(release_id, attempt, index, start, stop):
     """Write one chunk's COCO part and bitmaps, leave its marker, and finish the release if it is the last.
 
     Only a chunk of the release's current attempt works: one sent by a run that was since taken
-    over would write into a folder that was emptied. Files and the marker go to temporary names
-    first, so a redelivered chunk finds either nothing or complete files. Returns what finish()
+    over would write into a folder that was emptied. Files and the marker are stored whole in one
+    step each (projects/stored.py), so a redelivered chunk finds either nothing or complete files. Returns what finish()
     returns: the seconds after which to try again when another run holds the finish.
     """
     release = (
@@ -257,10 +253,11 @@ def render_chunk(release_id, attempt, index, start, stop):
     if release is None:
         return None
     try:
-        marker = _chunk_marker(release, index)
-        if not marker.exists():
-            _write_atomically(marker, jsonio.dumps(_write_chunk(release, index, start, stop)))
-        done = len(list(marker.parent.glob("*.json")))
+        storage, marker = stored.job_storage(), _chunk_marker(release, index)
+        if not storage.exists(str(marker)):
+            with tempfile.TemporaryDirectory() as scratch:
+                stored.save_bytes(storage, marker, jsonio.dumps(_write_chunk(release, index, start, stop)), scratch)
+        done = len(stored.walk(storage, marker.parent))
         if done < release.chunks_total:
             _beat(release.pk, SNAPSHOT_SHARE + (FINISHING - SNAPSHOT_SHARE) * done // release.chunks_total)
             return None
@@ -278,29 +275,31 @@ def _write_chunk(release, index, start, stop):
     bitmap releases `instances`, [[media, instances], ...] for every task (see _render_bitmap).
     Each task's line is parsed once for both.
     """
-    path = media_path(release.snapshot)
-    categories = segments.categories(snapshot.read_header(path)["configuration"], release.task_type)
+    categories = segments.categories(snapshot.read_header(release.snapshot)["configuration"], release.task_type)
     kinds = {c["key"]: c["kind"] for c in categories}
     bitmaps = release.task_type == segments.SEGMENTATION_BITMAP
     instances, images = [], []
 
-    def labelled():
-        for task in snapshot.read_tasks(path, start, stop):
+    def labelled(scratch):
+        for task in snapshot.read_tasks(release.snapshot, start, stop):
             status = label_status(release, task["status"], task["document"])
             if bitmaps:
-                instances.append([task["media"], _render_bitmap(release, task, status, kinds)])
+                instances.append([task["media"], _render_bitmap(release, task, status, kinds, scratch)])
             if status in (segments.LABELED, segments.REVIEWED):
                 images.append([task["name"], task["width"], task["height"], task["media"]])
                 yield task
 
-    part = _coco_part(release, index)
-    part.parent.mkdir(parents=True, exist_ok=True)
-    _write_file(part, lambda stream: coco.write_part(stream, categories, labelled()))
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "coco-part.jsonl"
+        with path.open("wb") as stream:
+            coco.write_part(stream, categories, labelled(scratch))
+        stored.save_file(stored.job_storage(), _coco_part(release, index), path)
     return {"images": images, "instances": instances if bitmaps else None}
 
 
-def _render_bitmap(release, task, status, kinds):
-    """Render and store the task's instance bitmap; returns the indexes of the objects in it.
+def _render_bitmap(release, task, status, kinds, scratch):
+    """Render and store the task's instance bitmap (through the folder `scratch`); returns the indexes of
+    the objects in it.
 
     The indexes, in id order, point into segments.area_objects() and list the objects that cover at
     least one pixel: ids are renumbered 1..n over those, so every id in the bitmap is in the
@@ -319,15 +318,8 @@ def _render_bitmap(release, task, status, kinds):
         renumber[present] = np.arange(1, len(present) + 1, dtype=np.uint32)
         ids = renumber[ids]
     if len(present):
-        _write_atomically(media_path(bitmap_name(release, task["media"])), masks.instance_png(ids))
+        stored.save_bytes(stored.job_storage(), bitmap_name(release, task["media"]), masks.instance_png(ids), scratch)
     return (present - 1).tolist()
-
-
-def _write_atomically(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".part-", delete=False) as stream:
-        stream.write(data)
-    os.replace(stream.name, path)
 
 
 def finish(release_id):
@@ -358,13 +350,19 @@ def finish(release_id):
         state=ReleaseState.DONE, progress=100, finished_at=timezone.now(), error="", **fields
     )
     # Only now: a finisher that died before this point is replaced by one that needs the parts.
-    shutil.rmtree(media_path(release_dir(release)) / "coco-parts", ignore_errors=True)
+    stored.delete_folder(stored.job_storage(), release_dir(release) / "coco-parts")
     return None
 
 
 def _write_files(release):
-    path = media_path(release.snapshot)
-    configuration = snapshot.read_header(path)["configuration"]
+    with tempfile.TemporaryDirectory() as scratch:
+        return _write_files_in(release, Path(scratch))
+
+
+def _write_files_in(release, scratch):
+    """Write the release file and COCO in the folder `scratch`, then store them; returns the release's fields."""
+    storage = stored.job_storage()
+    configuration = snapshot.read_header(release.snapshot)["configuration"]
     categories = segments.categories(configuration, release.task_type)
     statuses = {segments.LABELED: 0, segments.REVIEWED: 0}
     urls = _UrlMaker(release)
@@ -372,7 +370,7 @@ def _write_files(release):
 
     def samples():
         instances = _instances(release)
-        for task in snapshot.read_tasks(path):
+        for task in snapshot.read_tasks(release.snapshot):
             media = task["media"]
             present = next(instances) if instances is not None else None
             status = label_status(release, task["status"], task["document"])
@@ -404,9 +402,8 @@ def _write_files(release):
     release_name = release_dir(release) / f"{stem}.json"
     # COCO's file names are the release file's sample names, made unique among all samples.
     renamed = {}
-    counts = _write_file(
-        media_path(release_name), lambda s: segments.write(s, header, configuration, samples(), renamed)
-    )
+    with (scratch / release_name.name).open("wb") as stream:
+        counts = segments.write(stream, header, configuration, samples(), renamed)
 
     def images():
         for marker in _markers(release):
@@ -420,7 +417,7 @@ def _write_files(release):
 
     def parts():
         for index in range(release.chunks_total):
-            with _coco_part(release, index).open("rb") as part:
+            with stored.open_range(storage, _coco_part(release, index)) as part:
                 yield part
 
     info = {
@@ -430,12 +427,13 @@ def _write_files(release):
         "contributor": "Labelyard",
     }
     coco_name = release_dir(release) / f"{stem}-coco.json"
-    _write_file(media_path(coco_name), lambda s: coco.write(s, info, categories, images(), parts()))
+    with (scratch / coco_name.name).open("wb") as stream:
+        coco.write(stream, info, categories, images(), parts())
     return {
-        "file": str(release_name),
-        "size": media_path(release_name).stat().st_size,
-        "coco_file": str(coco_name),
-        "coco_size": media_path(coco_name).stat().st_size,
+        "size": (scratch / release_name.name).stat().st_size,
+        "file": stored.save_file(storage, release_name, scratch / release_name.name),
+        "coco_size": (scratch / coco_name.name).stat().st_size,
+        "coco_file": stored.save_file(storage, coco_name, scratch / coco_name.name),
         "annotation_count": counts[2],
         "labeled_count": statuses[segments.LABELED],
         "reviewed_count": statuses[segments.REVIEWED],
@@ -444,8 +442,9 @@ def _write_files(release):
 
 def _markers(release):
     """The chunk markers in snapshot order, read one at a time."""
-    for marker in sorted((media_path(release_dir(release)) / "chunks").glob("*.json")):
-        data = jsonio.loads(marker.read_bytes())
+    storage, folder = stored.job_storage(), release_dir(release) / "chunks"
+    for marker in stored.walk(storage, folder):
+        data = jsonio.loads(stored.read_bytes(storage, folder / marker))
         if not isinstance(data, dict):
             # Markers were lists before releases wrote COCO in chunks (2026-11-23); such a release
             # has no COCO parts either.
@@ -458,19 +457,6 @@ def _instances(release):
     if release.task_type != segments.SEGMENTATION_BITMAP:
         return None
     return (entry[1] for marker in _markers(release) for entry in marker["instances"])
-
-
-def _write_file(path, writer):
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".part-", delete=False) as stream:
-        try:
-            result = writer(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        except BaseException:
-            os.unlink(stream.name)
-            raise
-    os.replace(stream.name, path)
-    return result
 
 
 class _UrlMaker:

@@ -4,6 +4,8 @@ The snapshot is JSON Lines. Line 1 is the header (project, revision, configurati
 line is one task with its labels document. Writers and mask tasks read only this file, so they all
 see the same moment of the project. Documents are fetched as JSON text and copied into the file
 without being parsed, so this phase costs little more than the query (docs/decisions.md "Measured costs").
+It is written to a local scratch file, then stored (projects/stored.py), and each chunk task, on
+whichever machine, reads only its byte range of it.
 """
 
 import hashlib
@@ -14,6 +16,7 @@ from django.db.models.functions import Cast
 
 from formats import jsonio
 from labeling.models import Task
+from projects import stored
 from projects.models import Project
 
 # Rows per fetch from the server-side cursor. The fetched documents' text is held twice (the driver's
@@ -123,20 +126,19 @@ def _end_range(stream, ranges, start):
     return stop
 
 
-def read_header(path):
-    with open(path, "rb") as stream:
+def read_header(name):
+    """The header of the stored snapshot `name` (projects/stored.py job_storage)."""
+    with stored.open_range(stored.job_storage(), name) as stream:
         return jsonio.loads(stream.readline())
 
 
-def read_tasks(path, start=None, stop=None):
-    """Parsed task lines of the snapshot at `path`, optionally only those in the byte range."""
-    with open(path, "rb") as stream:
+def read_tasks(name, start=None, stop=None):
+    """Parsed task lines of the stored snapshot `name`, optionally only those in the byte range.
+
+    Only the range is read from the storage, as the lines are consumed (a bucket sends just those bytes).
+    """
+    with stored.open_range(stored.job_storage(), name, start or 0, stop) as stream:
         if start is None:
             stream.readline()
-        else:
-            stream.seek(start)
-        while stop is None or stream.tell() < stop:
-            line = stream.readline()
-            if not line:
-                return
+        for line in stream:
             yield jsonio.loads(line)

@@ -4,14 +4,16 @@ release files (their API is api/exports.py).
 Views are thin: they check access through projects.access, validate, call one function of
 exports.build or exports.releases and answer. Every member of a project may export and download its labels
 ("anyone with access downloads the labels"; DataGym limited this to admins, see docs/decisions.md).
+Stored files are served by projects.stored.download once access is checked: streamed from local
+storage, or a redirect to a short-lived presigned URL of the bucket (docs/export.md, "Downloads").
 """
 
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -21,7 +23,7 @@ from exports import build, releases, signing
 from exports.forms import ExportForm, ReleaseForm
 from exports.models import ExportJob, Release
 from labeling import dashboard
-from projects import access
+from projects import access, stored
 from projects.authentication import login_or_token_required
 from projects.models import Media
 
@@ -63,11 +65,11 @@ def export_page(request, project_id):
     )
 
 
-def _download(path_name, filename, content_type):
-    path = build.media_path(path_name)
-    if not path.is_file():
+def _download(name, filename, content_type):
+    storage = stored.job_storage()
+    if not storage.exists(name):
         raise Http404("The export file is missing.")
-    return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
+    return stored.download(storage, name, content_type, filename=filename, as_attachment=True)
 
 
 @login_or_token_required
@@ -92,10 +94,10 @@ def mask(request, pk, media_id, key):
     if job.state != ExportJob.State.DONE:
         raise Http404("This export is not finished.")
     if job.with_masks:
-        path = build.stored_mask(job, media_id, key)
-        if path is None:
+        name = build.stored_mask(job, media_id, key)
+        if name is None:
             raise Http404("No such mask in this export.")
-        return FileResponse(path.open("rb"), content_type="image/png")
+        return stored.download(stored.job_storage(), name, "image/png")
     png = build.current_mask(job.project_id, media_id, key)
     if png is None:
         raise Http404("No such image or segmentation class in this project.")
@@ -155,7 +157,7 @@ def download_release(request, pk):
     release = release_for(request.user, pk)
     if release.state != Release.State.DONE:
         raise Http404("This release is not finished.")
-    return _download(release.file, Path(release.file).name, "application/json")
+    return _download(release.file, PurePosixPath(release.file).name, "application/json")
 
 
 @login_or_token_required
@@ -163,7 +165,7 @@ def download_coco(request, pk):
     release = release_for(request.user, pk)
     if release.state != Release.State.DONE:
         raise Http404("This release is not finished.")
-    return _download(release.coco_file, Path(release.coco_file).name, "application/json")
+    return _download(release.coco_file, PurePosixPath(release.coco_file).name, "application/json")
 
 
 @csrf_exempt  # read-only, and the URL is the credential: other methods get a 405, not a CSRF page
@@ -178,15 +180,15 @@ def release_file(request, token, filename):
     if not filename.startswith(media_id):
         raise Http404("This link names another file.")
     if kind == signing.BITMAP:
-        path = releases.media_path(releases.bitmap_name(release, media_id))
-        if release.state != Release.State.DONE or not path.is_file():
+        storage, name = stored.job_storage(), releases.bitmap_name(release, media_id)
+        if release.state != Release.State.DONE or not storage.exists(str(name)):
             raise Http404("No such bitmap in this release.")
-        return FileResponse(path.open("rb"), content_type="image/png")
+        return stored.download(storage, name, "image/png")
     media = Media.objects.filter(pk=media_id).first()
     if media is None:
         raise Http404("This image no longer exists.")
     if media.file:
-        return FileResponse(media.file.open("rb"), content_type=media.mime_type)
+        return stored.download(media.file.storage, media.file.name, media.mime_type)
     if media.source_url:
         return HttpResponseRedirect(media.source_url)
     raise Http404("This image has no stored file.")

@@ -145,12 +145,21 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,
             "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "3600")),
             "file_overwrite": False,
+            # A stored file opened whole (an image for its thumbnail, an import) spills to a temporary
+            # file above this size instead of being held in memory.
+            "max_memory_size": 16 * 1024 * 1024,
         },
     }
+    _job_storage = {**_storage, "OPTIONS": {**_storage["OPTIONS"], "file_overwrite": True}}
 else:
     _storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    _job_storage = {**_storage, "OPTIONS": {"allow_overwrite": True}}
+# "exports": the same place, for the files of export jobs and releases (projects/stored.py): a job
+# that is redone writes the same names again and replaces its own files, and no save asks first
+# whether a name is taken (one request less per mask on a bucket).
 STORAGES = {
     "default": _storage,
+    "exports": _job_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -80,21 +80,24 @@ def environment(endpoint, bucket):
 
 def storages_setting(endpoint, bucket):
     """STORAGES as labelyard/settings.py builds it from `environment(endpoint, bucket)`."""
-    return {
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": bucket,
-                "endpoint_url": endpoint,
-                "region_name": REGION,
-                "access_key": ACCESS_KEY,
-                "secret_key": SECRET_KEY,
-                "default_acl": None,
-                "querystring_auth": True,
-                "querystring_expire": 3600,
-                "file_overwrite": False,
-            },
+    default = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint,
+            "region_name": REGION,
+            "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 3600,
+            "file_overwrite": False,
+            "max_memory_size": 16 * 1024 * 1024,
         },
+    }
+    return {
+        "default": default,
+        "exports": {**default, "OPTIONS": {**default["OPTIONS"], "file_overwrite": True}},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -14,7 +14,7 @@ from labeling.attaching import attach_dataset
 from labeling.configuring import ConfirmationNeeded, save_configuration
 from labeling.creation import ProjectRejected, create_project
 from labeling.states import State
-from projects import access, tokens
+from projects import access, stored, tokens
 from projects.forms import (
     ApiTokenForm,
     ConfigurationForm,
@@ -214,7 +214,7 @@ def media_file(request, media_id):
     media = _visible_media(request, media_id)
     if not media.file:
         raise Http404("This image has no stored file.")
-    return FileResponse(media.file.open("rb"), content_type=media.mime_type)
+    return stored.download(media.file.storage, media.file.name, media.mime_type)
 
 
 @login_required
@@ -223,7 +223,7 @@ def media_thumbnail(request, media_id):
     field = media.thumbnail or media.file
     if not field:
         raise Http404("This image has no stored file.")
-    return FileResponse(field.open("rb"), content_type="image/jpeg" if media.thumbnail else media.mime_type)
+    return stored.download(field.storage, field.name, "image/jpeg" if media.thumbnail else media.mime_type)
 
 
 @login_required

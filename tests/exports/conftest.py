@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.storage import storages
 
 from labeling.creation import create_project
 from labeling.models import Task, TaskLabels
@@ -71,6 +72,23 @@ def admin_user(db):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+def stored_bytes(name):
+    """The content of a file of an export job or release, read through Django's storage API."""
+    with storages["exports"].open(str(name), "rb") as handle:
+        return handle.read()
+
+
+def stored_names(folder):
+    """The names of the files under `folder` in the export storage (relative to it), sorted."""
+    storage = storages["exports"]
+    folder = str(folder).rstrip("/")
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return sorted([*files, *(f"{sub}/{name}" for sub in folders for name in stored_names(f"{folder}/{sub}"))])
 
 
 def add_member(project, user, role=ProjectMember.Role.ADMIN):

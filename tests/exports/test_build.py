@@ -5,6 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from django.core.files.storage import storages
 from django.test import TestCase
 from django.utils import timezone
 from PIL import Image
@@ -17,7 +18,7 @@ from labeling.models import TaskLabels
 from labeling.states import State
 from projects import tokens
 from projects.models import ProjectMember
-from tests.exports.conftest import SEED_CONFIGURATION, SEGMENTATION_CONFIGURATION, make_project
+from tests.exports.conftest import SEED_CONFIGURATION, SEGMENTATION_CONFIGURATION, make_project, stored_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def run(project, states=None, masks=False, user=None):
 
 
 def exported(job):
-    return jsonio.loads(build.media_path(job.file).read_bytes())
+    return jsonio.loads(stored_bytes(job.file))
 
 
 class TestSeedShape:
@@ -119,7 +120,7 @@ class TestSeedShape:
         assert admin_client.get(too_long).status_code == 404
         empty = admin_client.get(tasks[1]["segmentations"][0].removeprefix("http://testserver"))
         assert not np.array(Image.open(io.BytesIO(b"".join(empty.streaming_content)))).any()
-        with zipfile.ZipFile(build.media_path(job.archive)) as archive:
+        with zipfile.ZipFile(io.BytesIO(stored_bytes(job.archive))) as archive:
             names = archive.namelist()
         assert names[0].endswith(".json") and len([n for n in names if n.startswith("masks/")]) == 2
 
@@ -200,12 +201,12 @@ class TestIdempotence:
         """A second build_export() run of a finished job writes nothing."""
         project = make_project("twice", SEED_CONFIGURATION, [SEED_DOCUMENT])
         job = run(project)
-        path = build.media_path(job.file)
-        stamp = path.stat().st_mtime_ns
+        storage = storages["exports"]
+        stamp = storage.get_modified_time(job.file)
         build.build_export(job.pk)
         job.refresh_from_db()
         assert job.state == ExportJob.State.DONE and job.attempts == 1
-        assert path.stat().st_mtime_ns == stamp
+        assert storage.get_modified_time(job.file) == stamp
 
     def test_render_chunk_twice_counts_once(self):
         """A redelivered mask chunk is not counted twice."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +25,7 @@ from labeling.states import State
 from projects.models import Media, ProjectMember
 from raster import masks
 from tests.conftest import require, wait_for
-from tests.exports.conftest import SEGMENTATION_CONFIGURATION, add_member, make_project
+from tests.exports.conftest import SEGMENTATION_CONFIGURATION, add_member, make_project, stored_bytes, stored_names
 
 WIDTH, HEIGHT = 160, 120
 CONFIGURATION = {
@@ -100,7 +101,7 @@ def build(project, name="v1.0", task_type="segmentation-bitmap", base_url="http:
 
 
 def read(release, field="file"):
-    return jsonio.loads(releases.media_path(getattr(release, field)).read_bytes())
+    return jsonio.loads(stored_bytes(getattr(release, field)))
 
 
 @pytest.mark.django_db
@@ -125,12 +126,12 @@ class TestBuildRelease:
     def test_second_run_does_nothing(self):
         """A second build_release() run of a finished release writes nothing and claims nothing."""
         release = build(release_project())
-        path = releases.media_path(release.file)
-        before = (path.read_bytes(), path.stat().st_mtime_ns)
+        storage = storages["exports"]
+        before = (stored_bytes(release.file), storage.get_modified_time(release.file))
         releases.build_release(release.pk, render=releases.render_inline)
         release.refresh_from_db()
         assert release.attempts == 1 and release.state == Release.State.DONE
-        assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+        assert (stored_bytes(release.file), storage.get_modified_time(release.file)) == before
 
     @pytest.mark.parametrize("task_type", ["segmentation-bitmap", "vector"])
     def test_coco_file_names_are_the_sample_names(self, task_type):
@@ -143,7 +144,7 @@ class TestBuildRelease:
         release = build(project, task_type=task_type)
         samples = {s["uuid"]: s["name"] for s in read(release)["dataset"]["samples"]}
         assert samples[str(second)] == f"x-{str(second)[:8]}.png"
-        coco = jsonio.loads(releases.media_path(release.coco_file).read_bytes())
+        coco = jsonio.loads(stored_bytes(release.coco_file))
         assert {i["labelyard_media"]: i["file_name"] for i in coco["images"]} == {
             media: name for media, name in samples.items() if media != str(first)
         }
@@ -209,8 +210,9 @@ class TestBuildRelease:
         """After the labels change, the release file and COCO file stay byte-identical; a new release differs."""
         project = release_project()
         release = build(project)
-        files = {f: releases.media_path(getattr(release, f)).read_bytes() for f in ("file", "coco_file")}
-        bitmap = sorted(releases.media_path(releases.release_dir(release) / "bitmaps").iterdir())[0].read_bytes()
+        files = {f: stored_bytes(getattr(release, f)) for f in ("file", "coco_file")}
+        bitmaps = releases.release_dir(release) / "bitmaps"
+        bitmap = stored_bytes(bitmaps / stored_names(bitmaps)[0])
         changed = document(7)
         changed["geometries"] = changed["geometries"][1:]
         TaskLabels.objects.filter(task__project=project).update(document=changed)
@@ -218,11 +220,10 @@ class TestBuildRelease:
         project.bump_revision()
         release.refresh_from_db()
         for field, content in files.items():
-            assert releases.media_path(getattr(release, field)).read_bytes() == content
-        bitmaps = releases.media_path(releases.release_dir(release) / "bitmaps")
-        assert sorted(bitmaps.iterdir())[0].read_bytes() == bitmap
+            assert stored_bytes(getattr(release, field)) == content
+        assert stored_bytes(bitmaps / stored_names(bitmaps)[0]) == bitmap
         later = build(project, name="v2.0")
-        assert releases.media_path(later.file).read_bytes() != files["file"]
+        assert stored_bytes(later.file) != files["file"]
         assert later.reviewed_count == 4
 
     def test_bitmap_ids_match_annotations(self):
@@ -233,7 +234,7 @@ class TestBuildRelease:
             if label is None:
                 continue
             media = sample["uuid"]
-            png = releases.media_path(releases.bitmap_name(release, media)).read_bytes()
+            png = stored_bytes(releases.bitmap_name(release, media))
             rgba = np.asarray(Image.open(io.BytesIO(png)))
             assert rgba.shape == (HEIGHT, WIDTH, 4) and (rgba[..., 3] == 255).all()
             rgb = rgba.astype(np.uint32)
@@ -255,7 +256,7 @@ class TestBuildRelease:
         (sample,) = read(release)["dataset"]["samples"]
         annotations = sample["labels"]["ground-truth"]["attributes"]["annotations"]
         assert [(a["id"], a["category_id"]) for a in annotations] == [(1, 1), (2, 2), (3, 3)]
-        png = releases.media_path(releases.bitmap_name(release, sample["uuid"])).read_bytes()
+        png = stored_bytes(releases.bitmap_name(release, sample["uuid"]))
         ids = np.asarray(Image.open(io.BytesIO(png))).astype(np.uint32)[..., 0]
         assert set(np.unique(ids)) == {0, 1, 2, 3}
         assert (ids[0:40, 95:135] == 3).all()
@@ -275,11 +276,13 @@ class TestBuildRelease:
         assert data["dataset"]["samples"][3]["labels"] == {"ground-truth": None}
 
 
-def coco_iou_check(release):
+def coco_iou_check(release, tmp_path):
     """Every COCO annotation's mask, decoded by pycocotools, against Labelyard's rendering: IoU >= 0.99."""
     from pycocotools.coco import COCO
 
-    coco = COCO(str(releases.media_path(release.coco_file)))
+    path = tmp_path / "coco.json"
+    path.write_bytes(stored_bytes(release.coco_file))
+    coco = COCO(str(path))
     assert coco.getImgIds() and coco.getAnnIds()
     by_media = {}
     for image in coco.loadImgs(coco.getImgIds()):
@@ -309,10 +312,10 @@ def coco_iou_check(release):
 
 @pytest.mark.django_db
 class TestCoco:
-    def test_masks_match_labelyard_rendering(self):
+    def test_masks_match_labelyard_rendering(self, tmp_path):
         """pycocotools decodes every annotation to Labelyard's own mask (IoU >= 0.99); holes are RLE."""
         release = build(release_project())
-        coco = coco_iou_check(release)
+        coco = coco_iou_check(release, tmp_path)
         assert len(coco.getImgIds()) == 3  # the waiting task is not labelled
         assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["Road", "Car", "Sign"]
         annotation = coco.loadAnns(coco.getAnnIds())[2]
@@ -320,16 +323,16 @@ class TestCoco:
         assert annotation["iscrowd"] == 0
 
     @pytest.mark.parametrize("task_type", ["segmentation-bitmap", "vector"])
-    def test_chunks_write_parts_numbered_across_the_release(self, monkeypatch, task_type):
+    def test_chunks_write_parts_numbered_across_the_release(self, monkeypatch, task_type, tmp_path):
         """With one task per chunk, the parts assemble into ids 1..n, each annotation on its own image."""
         monkeypatch.setattr(releases, "CHUNK_SIZE", 1)
         monkeypatch.setattr(releases, "VECTOR_CHUNK_SIZE", 1)
         release = build(release_project(), task_type=task_type)
         assert release.chunks_total == 4
-        coco = coco_iou_check(release)
+        coco = coco_iou_check(release, tmp_path)
         assert coco.getAnnIds() == list(range(1, 10)) and coco.getImgIds() == [1, 2, 3]
         assert [len(coco.getAnnIds(imgIds=[i])) for i in (1, 2, 3)] == [3, 3, 3]
-        assert not (releases.media_path(releases.release_dir(release)) / "coco-parts").exists()
+        assert stored_names(releases.release_dir(release) / "coco-parts") == []
 
 
 @pytest.fixture
@@ -353,8 +356,11 @@ class TestSegmentsSdk:
         """
         SegmentsDataset, export_dataset = sdk
         release = build(release_project(), base_url=live_server.url)
-        path = str(releases.media_path(release.file))
-        dataset = SegmentsDataset(path, labelset="ground-truth", filter_by=["labeled", "reviewed"], segments_dir=None)
+        path = tmp_path / "release.json"
+        path.write_bytes(stored_bytes(release.file))
+        dataset = SegmentsDataset(
+            str(path), labelset="ground-truth", filter_by=["labeled", "reviewed"], segments_dir=None
+        )
         assert len(dataset) == 3
         for sample in dataset:
             assert sample["image"].size == (WIDTH, HEIGHT)
@@ -373,8 +379,10 @@ class TestSegmentsSdk:
         """The real SDK loads a vector release with caching on and exports coco-instance."""
         SegmentsDataset, export_dataset = sdk
         release = build(release_project(), task_type="vector", base_url=live_server.url)
+        path = tmp_path / "release.json"
+        path.write_bytes(stored_bytes(release.file))
         dataset = SegmentsDataset(
-            str(releases.media_path(release.file)),
+            str(path),
             labelset="ground-truth",
             filter_by=["LABELED", "reviewed"],
             segments_dir=str(tmp_path / "segments"),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from exports import build
 from labeling import importing
 from labeling.models import Task, TaskLabels
-from tests.exports.conftest import make_project
+from tests.exports.conftest import make_project, stored_bytes
 
 EXAMPLE_NUMBERS = itertools.count()  # project names must differ between examples of one transaction
 
@@ -110,7 +110,7 @@ class TestRoundTrip:
         target = make_project(f"target {number}", CONFIGURATION, [], size=(WIDTH, HEIGHT))
         target.datasets.add(*source.datasets.all())
         Task.objects.bulk_create(Task(project=target, media_id=t.media_id) for t in source.tasks.all())
-        importing.import_labels(target, build.media_path(job.file).read_bytes())
+        importing.import_labels(target, stored_bytes(job.file))
         for task in source.tasks.all():
             imported = TaskLabels.objects.get(task__project=target, task__media_id=task.media_id).document
             assert comparable(imported) == comparable(TaskLabels.objects.get(task=task).document)

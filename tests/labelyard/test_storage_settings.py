@@ -43,6 +43,7 @@ def test_the_bucket_variables_select_the_s3_backend():
             "querystring_auth": True,
             "querystring_expire": 3600,
             "file_overwrite": False,
+            "max_memory_size": 16 * 1024 * 1024,
         },
     }
 

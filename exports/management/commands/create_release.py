@@ -1,6 +1,5 @@
-"""`manage.py create_release`: build a release in this process, without a broker, and copy its files out."""
-
-import shutil
+"""`manage.py create_release`: build a release in this process, without a broker, and copy its files out
+(read through the storage, projects/stored.py, to the paths the user names)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,6 +7,7 @@ from exports import releases
 from exports.management import arguments
 from exports.models import Release
 from formats import segments
+from projects import stored
 from projects.models import Project
 
 
@@ -50,7 +50,8 @@ class Command(BaseCommand):
         )
         files = {"out": release.file, "coco": release.coco_file}
         for option, path in outputs.items():
-            shutil.copyfile(releases.media_path(files[option]), path)
+            with open(path, "wb") as stream:
+                stored.copy_into(stored.job_storage(), files[option], stream)
             self.stdout.write(f"Wrote {path}.")
 
     def create(self, project_id, *, name, description, labeled_states, reviewed_states, task_type, base_url):

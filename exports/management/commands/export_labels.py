@@ -1,7 +1,10 @@
-"""`manage.py export_labels`: write a project's DataGym JSON (and masks) in this process, without a broker."""
+"""`manage.py export_labels`: write a project's DataGym JSON (and masks) in this process, without a broker.
 
-import shutil
-from pathlib import Path
+The job's files are read through the storage (projects/stored.py), local or a bucket, and written
+to the paths the user names.
+"""
+
+from pathlib import Path, PurePosixPath
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,6 +12,7 @@ from exports import build
 from exports.management import arguments
 from exports.models import ExportJob
 from labeling.states import DONE_STATES, State
+from projects import stored
 from projects.models import Project
 
 
@@ -38,15 +42,19 @@ class Command(BaseCommand):
             raise CommandError(f"--masks {masks} is a file; give a folder for the masks.")
         base_url = arguments.base_url(options["base_url"])
         job = self.export(options["project_id"], states, masks is not None, base_url)
-        shutil.copyfile(build.media_path(job.file), out)
+        storage = stored.job_storage()
+        with out.open("wb") as stream:
+            stored.copy_into(storage, job.file, stream)
         self.stdout.write(f"Wrote {job.task_count} task(s) to {out}.")
         if masks is not None:
             masks.mkdir(parents=True, exist_ok=True)
             # A reused export's masks are those of the job that built its files; a project without
             # segmentation classes, or without tasks in these states, has none.
-            source = build.media_path(Path(job.file).parent / "masks")
-            if source.is_dir():
-                shutil.copytree(source, masks, dirs_exist_ok=True)
+            source = PurePosixPath(job.file).parent / "masks"
+            for name, png in stored.read_many(storage, [source / n for n in stored.walk(storage, source)]):
+                target = masks / name.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(png)
             self.stdout.write(f"Wrote masks to {masks}.")
 
     def export(self, project_id, states, masks, base_url):
