@@ -11,6 +11,7 @@ import threading
 from importlib import metadata
 
 import pytest
+import requests
 from django.test import Client
 from django.urls import resolve
 from PIL import Image
@@ -21,6 +22,7 @@ from labeling.models import Task, TaskLabels
 from labeling.states import State
 from projects import tokens
 from projects.models import Dataset, Media
+from tests import storage_server
 from tests.conftest import unavailable
 
 pytestmark = pytest.mark.django_db
@@ -383,3 +385,26 @@ def client_base(client):
     from datagym.endpoints import Endpoint
 
     return Endpoint.BASE_PATH
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unmodified_client_downloads_an_image_from_a_bucket(
+    datagym_client, project, tmp_path, s3_storage, s3_endpoint, media_root, live_server, key
+):
+    """With the images in a bucket, the download answers with a redirect to a presigned URL, which the
+    client's requests follows (without its token); the upload is an object, nothing is local."""
+    client = datagym_client
+    (tmp_path / "upload.png").write_bytes(png(color=(9, 8, 7)))
+    dataset = client.create_dataset("bucket_batch")
+    assert client.add_dataset(dataset.id, client.get_project_by_name("Streets").id)
+    uploaded = client.upload_image(dataset.id, str(tmp_path / "upload.png"))
+    stored = Media.objects.get(pk=uploaded.id).file.name
+    keys = storage_server.client(s3_endpoint).list_objects_v2(Bucket=s3_storage)["Contents"]
+    assert stored in [item["Key"] for item in keys]
+    answer = requests.get(f"{live_server.url}/api/v1/media/{uploaded.id}?token={key}", allow_redirects=False)
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(s3_endpoint)
+    target = tmp_path / "download"
+    target.mkdir()
+    client.download_image(uploaded, str(target))
+    assert (target / "upload.png").read_bytes() == png(color=(9, 8, 7))
+    assert not media_root.exists() or not [p for p in media_root.rglob("*") if p.is_file()]

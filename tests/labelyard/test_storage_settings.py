@@ -13,12 +13,12 @@ from tests import storage_server
 from tests.conftest import ROOT
 
 
-def settings_in_child(environment):
-    """STORAGES["default"] as a fresh process builds it from `environment` (settings are read once)."""
+def settings_in_child(environment, alias="default"):
+    """STORAGES[alias] as a fresh process builds it from `environment` (settings are read once)."""
     code = (
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'labelyard.settings'; django.setup();"
         "from django.conf import settings; from formats import jsonio;"
-        "print(jsonio.dumps(settings.STORAGES['default']).decode())"
+        f"print(jsonio.dumps(settings.STORAGES[{alias!r}]).decode())"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | environment
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True)
@@ -46,6 +46,17 @@ def test_the_bucket_variables_select_the_s3_backend():
             "max_memory_size": 16 * 1024 * 1024,
         },
     }
+
+
+def test_job_files_replace_their_own_names_in_the_same_place():
+    """STORAGES["exports"] (projects/stored.py job_storage) is the default storage's place, with overwriting."""
+    assert settings_in_child({}, "exports") == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    }
+    environment = storage_server.environment("http://127.0.0.1:9", "team-bucket")
+    default, exports = settings_in_child(environment), settings_in_child(environment, "exports")
+    assert exports == {**default, "OPTIONS": {**default["OPTIONS"], "file_overwrite": True}}
 
 
 def test_files_go_to_the_bucket(s3_storage, s3_endpoint, tmp_path):
