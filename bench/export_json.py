@@ -7,6 +7,7 @@
     DATABASE_URL=... .venv/bin/python bench/export_json.py seed 1000 masks
     DATABASE_URL=... .venv/bin/python bench/export_json.py run 1000 masks
     DATABASE_URL=... CELERY_BROKER_URL=... .venv/bin/python bench/export_json.py workers 1000 2 masks
+    DATABASE_URL=... .venv/bin/python bench/export_json.py run 10000 --bucket     # and workers ... --bucket
 
 `seed` creates the project "bench export <TASKS>" with COPY (docs/decisions.md "Measured costs": the ORM per
 row would dominate); `run` exports it in this process alone and prints the wall time of the
@@ -14,7 +15,9 @@ snapshot, the chunks and the assembly, and the process's peak resident memory, s
 counts; `workers` sends the export to N real worker processes (the chunks run in parallel), times it
 until it is done and reports the peak memory of the largest worker process. With `masks`, the project is "bench masks
 <TASKS>", whose images hold the mask benchmark's 50 segmentations of 20-200 vertices each
-(bench/masks_speed.py), and the export renders their masks.
+(bench/masks_speed.py), and the export renders their masks. With `--bucket` every file of the export
+goes to a fresh bucket of an S3-compatible server (bench/bucket.py: LABELYARD_TEST_S3_ENDPOINT's, else
+moto's server started here) instead of the local media folder.
 """
 
 import os
@@ -27,6 +30,9 @@ from pathlib import Path
 import django
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import bucket  # noqa: E402
+
+STORAGE = bucket.from_arguments()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelyard.settings")
 django.setup()
 
@@ -199,7 +205,7 @@ def report(job, elapsed, label, memory=""):
     assert job.state == ExportJob.State.DONE, job.error
     archive = f" zip={job.archive_size / 1e6:.1f} MB" if job.archive else ""
     print(f"{label}: tasks={job.task_count} json={job.size / 1e6:.1f} MB{archive} "
-          f"time={elapsed:.2f} s{memory}")  # fmt: skip
+          f"time={elapsed:.2f} s{memory} [{STORAGE}]")  # fmt: skip
 
 
 def run(tasks, option=""):

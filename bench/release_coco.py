@@ -41,6 +41,7 @@ from exports.jobs import build_release as build_release_task  # noqa: E402
 from exports.models import Release  # noqa: E402
 from formats import coco, segments  # noqa: E402
 from labeling.states import State  # noqa: E402
+from projects import stored  # noqa: E402
 from projects.models import Project  # noqa: E402
 from raster import masks  # noqa: E402
 from rules import configuration as config  # noqa: E402
@@ -70,9 +71,11 @@ def run_coco(tasks, processes=1):
     processes = int(processes)
     project = Project.objects.get(name=f"bench export {tasks}")
     with tempfile.TemporaryDirectory() as folder:
-        frozen = Path(folder) / "snapshot.jsonl"
         started = time.perf_counter()
-        *_, ranges = snapshot.write_snapshot(frozen, project.pk, State.values, chunk_size=releases.VECTOR_CHUNK_SIZE)
+        path = Path(folder) / "snapshot.jsonl"
+        *_, ranges = snapshot.write_snapshot(path, project.pk, State.values, chunk_size=releases.VECTOR_CHUNK_SIZE)
+        # Stored as a release's is, for the chunks to read their ranges through the storage.
+        frozen = stored.save_file(stored.job_storage(), f"bench/{uuid.uuid4().hex}/snapshot.jsonl", path)
         snapshot_seconds = time.perf_counter() - started
         configuration = snapshot.read_header(frozen)["configuration"]
         categories = segments.categories(configuration, segments.SEGMENTATION_BITMAP)
@@ -91,6 +94,7 @@ def run_coco(tasks, processes=1):
                                             (image for chunk in images for image in chunk), read(parts))  # fmt: skip
         assemble_seconds = time.perf_counter() - started
         size = (Path(folder) / "coco.json").stat().st_size
+        stored.delete_folder(stored.job_storage(), Path(frozen).parent)
     total = snapshot_seconds + parts_seconds + assemble_seconds
     print(
         f"processes={processes} tasks={count} annotations={annotations} coco={size / 1e6:.1f} MB "

@@ -280,26 +280,27 @@ def _write_chunk(release, index, start, stop):
     bitmaps = release.task_type == segments.SEGMENTATION_BITMAP
     instances, images = [], []
 
-    def labelled(scratch):
+    def labelled(pngs):
         for task in snapshot.read_tasks(release.snapshot, start, stop):
             status = label_status(release, task["status"], task["document"])
             if bitmaps:
-                instances.append([task["media"], _render_bitmap(release, task, status, kinds, scratch)])
+                instances.append([task["media"], _render_bitmap(release, task, status, kinds, pngs)])
             if status in (segments.LABELED, segments.REVIEWED):
                 images.append([task["name"], task["width"], task["height"], task["media"]])
                 yield task
 
+    storage = stored.job_storage()
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "coco-part.jsonl"
-        with path.open("wb") as stream:
-            coco.write_part(stream, categories, labelled(scratch))
-        stored.save_file(stored.job_storage(), _coco_part(release, index), path)
+        with stored.SmallFiles(storage, scratch) as pngs, path.open("wb") as stream:
+            coco.write_part(stream, categories, labelled(pngs))
+        stored.save_file(storage, _coco_part(release, index), path)
     return {"images": images, "instances": instances if bitmaps else None}
 
 
-def _render_bitmap(release, task, status, kinds, scratch):
-    """Render and store the task's instance bitmap (through the folder `scratch`); returns the indexes of
-    the objects in it.
+def _render_bitmap(release, task, status, kinds, pngs):
+    """Render the task's instance bitmap and store it through `pngs` (stored.SmallFiles); returns the
+    indexes of the objects in it.
 
     The indexes, in id order, point into segments.area_objects() and list the objects that cover at
     least one pixel: ids are renumbered 1..n over those, so every id in the bitmap is in the
@@ -318,7 +319,7 @@ def _render_bitmap(release, task, status, kinds, scratch):
         renumber[present] = np.arange(1, len(present) + 1, dtype=np.uint32)
         ids = renumber[ids]
     if len(present):
-        stored.save_bytes(stored.job_storage(), bitmap_name(release, task["media"]), masks.instance_png(ids), scratch)
+        pngs.save(bitmap_name(release, task["media"]), masks.instance_png(ids))
     return (present - 1).tolist()
 
 

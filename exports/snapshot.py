@@ -8,6 +8,7 @@ It is written to a local scratch file, then stored (projects/stored.py), and eac
 whichever machine, reads only its byte range of it.
 """
 
+import functools
 import hashlib
 import os
 
@@ -128,8 +129,14 @@ def _end_range(stream, ranges, start):
 
 def read_header(name):
     """The header of the stored snapshot `name` (projects/stored.py job_storage)."""
-    with stored.open_range(stored.job_storage(), name) as stream:
-        return jsonio.loads(stream.readline())
+    return jsonio.loads(_header_line(name))
+
+
+# A snapshot's name holds the digest of its content, so a name always has the same header: each
+# process asks the storage for it once, not once per chunk.
+@functools.lru_cache(maxsize=32)
+def _header_line(name):
+    return stored.read_line(stored.job_storage(), name)
 
 
 def read_tasks(name, start=None, stop=None):

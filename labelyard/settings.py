@@ -132,6 +132,8 @@ MEDIA_ROOT = Path(os.environ.get("LABELYARD_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media-files/"
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 if AWS_STORAGE_BUCKET_NAME:
+    from boto3.s3.transfer import TransferConfig
+
     _storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -148,6 +150,12 @@ if AWS_STORAGE_BUCKET_NAME:
             # A stored file opened whole (an image for its thumbnail, an import) spills to a temporary
             # file above this size instead of being held in memory.
             "max_memory_size": 16 * 1024 * 1024,
+            # Files up to 64 MiB are one PUT streamed from disk; larger ones go in 16 MiB parts one
+            # after the other, so an upload holds at most one part in memory (threaded uploads held
+            # ten; docs/benchmarks.md, "Export to a bucket").
+            "transfer_config": TransferConfig(
+                multipart_threshold=64 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024, use_threads=False
+            ),
         },
     }
     _job_storage = {**_storage, "OPTIONS": {**_storage["OPTIONS"], "file_overwrite": True}}

@@ -4,31 +4,38 @@ processes on many machines share one S3-compatible bucket (or, by default, one l
 This module owns what the storage API leaves to each caller: the storage of the background jobs'
 own files (`job_storage`: exports and releases, whose jobs rewrite their own names when redone),
 saving a finished scratch file in one step (a rename on local disk, one upload to a bucket, so a
-reader never sees half a file), reading a file or a byte range of it as a stream (memory stays
-flat, and a bucket sends only the range), listing and deleting a folder, and the response that
-serves a stored file once the caller has checked who may see it (docs/export.md, "Downloads").
+reader never sees half a file), joining stored parts into one file (on a bucket mostly by
+server-side copies), reading a file or a byte range of it as a stream (memory stays flat, and a
+bucket sends only the range), listing and deleting a folder, and the response that serves a stored
+file once the caller has checked who may see it (docs/export.md, "Downloads").
 """
 
 import collections
 import io
+import mimetypes
 import posixpath
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from botocore.exceptions import ClientError
 from django.core.files import File
 from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponseRedirect
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
-from storages.backends.s3 import S3Storage
 from storages.utils import clean_name, safe_join
 
 # Reads and copies move this many bytes at a time.
 BLOCK = 1 << 20
-# Small files read from a bucket at the same time by read_many(): each read waits mostly on the network.
+# S3's smallest multipart part (all but the last), and the size at which concatenate() uploads what
+# it has gathered locally as one part.
+MIN_PART = 5 * 1024 * 1024
+GATHERED_PART = 64 * 1024 * 1024
+# Small files read from or written to a bucket at the same time (read_many, SmallFiles): each
+# request waits mostly on the network.
 PARALLEL_READS = 8
+PARALLEL_WRITES = 4
 
 
 def job_storage():
@@ -39,7 +46,10 @@ def job_storage():
 
 def in_bucket(storage):
     """True when `storage` is an S3-compatible bucket (django-storages), False for local files."""
-    return isinstance(storage, S3Storage)
+    # An S3Storage exists only once its module is loaded, which a process without a bucket never
+    # does: it does not load boto3 (17 MB per process) to learn that.
+    s3 = sys.modules.get("storages.backends.s3")
+    return s3 is not None and isinstance(storage, s3.S3Storage)
 
 
 class _ScratchFile(File):
@@ -73,6 +83,53 @@ def save_bytes(storage, name, data, scratch):
     return save_file(storage, name, handle.name)
 
 
+class SmallFiles:
+    """Stores small files (masks, bitmaps) while the caller goes on rendering the next ones.
+
+    On a bucket each file is one PUT, mostly a wait for its round trip: PARALLEL_WRITES of them run
+    at a time in threads, through the storage's client (boto3 clients are thread-safe, its
+    resources are not), and at most twice that many files are held in memory. close() (the end of
+    the `with` block) waits for every save and raises the first failure, so a caller counts its
+    work done only once its files are stored. Locally each file is saved at once, atomically
+    (save_bytes through the folder `scratch`).
+    """
+
+    def __init__(self, storage, scratch):
+        self.storage, self.scratch = storage, scratch
+        self.pool = ThreadPoolExecutor(PARALLEL_WRITES) if in_bucket(storage) else None
+        self.client = storage.connection.meta.client if self.pool else None
+        self.pending = collections.deque()
+
+    def save(self, name, data):
+        if self.pool is None:
+            save_bytes(self.storage, name, data, self.scratch)
+            return
+        self.pending.append(self.pool.submit(self._put, str(name), data))
+        while len(self.pending) > 2 * PARALLEL_WRITES or (self.pending and self.pending[0].done()):
+            self.pending.popleft().result()
+
+    def _put(self, name, data):
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        self.client.put_object(
+            Bucket=self.storage.bucket_name, Key=_key(self.storage, name), Body=data, ContentType=content_type
+        )
+
+    def close(self):
+        if self.pool is None:
+            return
+        try:
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            self.pool.shutdown(cancel_futures=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def _key(storage, name):
     return safe_join(storage.location, clean_name(str(name)))
 
@@ -97,10 +154,19 @@ def _get(storage, client, name, **options):
     """The body of the bucket's object `name` as a stream; `client` is a boto3 client (thread-safe)."""
     try:
         return client.get_object(Bucket=storage.bucket_name, Key=_key(storage, name), **options)["Body"]
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            raise FileNotFoundError(f"There is no stored file {name}.") from error
-        raise
+    except client.exceptions.NoSuchKey as error:
+        raise FileNotFoundError(f"There is no stored file {name}.") from error
+
+
+def read_line(storage, name, guess=64 * 1024):
+    """The first line of stored file `name`, reading a small range first (not the whole file)."""
+    size = guess
+    while True:
+        with open_range(storage, name, 0, size) as stream:
+            line = stream.readline()
+        if line.endswith(b"\n") or len(line) < size:
+            return line
+        size *= 4
 
 
 class _Bounded(io.RawIOBase):
@@ -167,19 +233,104 @@ def read_many(storage, names):
             yield done, future.result()
 
 
-def walk(storage, folder):
-    """Names of every file under `folder`, relative to it, in name order (empty when there is no folder)."""
+def concatenate(storage, name, pieces):
+    """Store as `name` the pieces, in order: bytes, or (name, size) of stored files; returns (name, size).
+
+    Locally the pieces are copied into a scratch file, which is then renamed into place. On a
+    bucket the file is one multipart upload whose parts are server-side copies of the stored
+    pieces of at least MIN_PART bytes, so those bytes never travel; bytes, and stored pieces too
+    small to be a part, are gathered in a scratch file and uploaded as parts of their own.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        if not in_bucket(storage):
+            path = Path(scratch) / "joined"
+            with path.open("wb") as stream:
+                for piece in pieces:
+                    _append(storage, piece, stream)
+            size = path.stat().st_size
+            return save_file(storage, name, path), size
+        return _concatenate_in_bucket(storage, name, pieces, Path(scratch) / "gathered")
+
+
+def _append(storage, piece, stream):
+    if isinstance(piece, bytes):
+        stream.write(piece)
+    else:
+        copy_into(storage, piece[0], stream)
+
+
+def _concatenate_in_bucket(storage, name, pieces, gathered):
+    client, bucket = storage.connection.meta.client, storage.bucket_name
+    total = sum(len(piece) if isinstance(piece, bytes) else piece[1] for piece in pieces)
+    if not any(piece[1] >= MIN_PART for piece in pieces if not isinstance(piece, bytes)):
+        # Nothing worth a server-side copy: gather everything and upload it once.
+        with gathered.open("wb") as stream:
+            for piece in pieces:
+                _append(storage, piece, stream)
+        return save_file(storage, name, gathered), total
+    content_type = mimetypes.guess_type(str(name))[0] or "application/octet-stream"
+    target = {"Bucket": bucket, "Key": _key(storage, name)}
+    target["UploadId"] = client.create_multipart_upload(**target, ContentType=content_type)["UploadId"]
+    parts = []
+    with gathered.open("w+b") as stream:
+
+        def add_part(piece=None):
+            """The next part: a copy of stored `piece`, or (without one) what was gathered."""
+            number = len(parts) + 1
+            if piece is None:
+                stream.seek(0)
+                etag = client.upload_part(**target, PartNumber=number, Body=stream)["ETag"]
+                stream.seek(0)
+                stream.truncate()
+            else:
+                source = {"Bucket": bucket, "Key": _key(storage, piece[0])}
+                etag = client.upload_part_copy(**target, PartNumber=number, CopySource=source)["CopyPartResult"]["ETag"]
+            parts.append({"ETag": etag, "PartNumber": number})
+
+        try:
+            for piece in pieces:
+                gathered_size = stream.tell()
+                copied = not isinstance(piece, bytes) and piece[1] >= MIN_PART
+                # What was gathered before a copied part becomes a part of its own, so it must be large
+                # enough to be one (the header is not: it travels with the first piece).
+                if copied and (gathered_size == 0 or gathered_size >= MIN_PART):
+                    if gathered_size:
+                        add_part()
+                    add_part(piece)
+                else:
+                    _append(storage, piece, stream)
+                    if stream.tell() >= GATHERED_PART:
+                        add_part()
+            if stream.tell() or not parts:
+                add_part()
+            client.complete_multipart_upload(**target, MultipartUpload={"Parts": parts})
+        except BaseException:
+            client.abort_multipart_upload(**target)
+            raise
+    return str(name), total
+
+
+def listing(storage, folder):
+    """(name, size) of every file under `folder`, names relative to it, in name order (empty when
+    there is no folder)."""
     folder = str(folder).rstrip("/")
     if in_bucket(storage):
         # One listing of every key under the folder, 1,000 per request, instead of one per sub-folder.
         prefix = _key(storage, folder) + "/"
-        return [item.key[len(prefix) :] for item in storage.bucket.objects.filter(Prefix=prefix)]
+        return [(item.key[len(prefix) :], item.size) for item in storage.bucket.objects.filter(Prefix=prefix)]
     try:
         folders, files = storage.listdir(folder)
     except FileNotFoundError:
         return []
-    names = [*files, *(posixpath.join(sub, name) for sub in folders for name in walk(storage, f"{folder}/{sub}"))]
-    return sorted(names)
+    found = [(name, storage.size(f"{folder}/{name}")) for name in files]
+    for sub in folders:
+        found += [(posixpath.join(sub, name), size) for name, size in listing(storage, f"{folder}/{sub}")]
+    return sorted(found)
+
+
+def walk(storage, folder):
+    """Names of every file under `folder`, relative to it, in name order (empty when there is no folder)."""
+    return [name for name, _ in listing(storage, folder)]
 
 
 def delete_folder(storage, folder):

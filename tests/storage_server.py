@@ -10,6 +10,7 @@ import time
 import uuid
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 
 # Credentials moto accepts; a real deployment names its own (README, docs/deploy.md).
 ACCESS_KEY = "labelyard-test"
@@ -93,6 +94,9 @@ def storages_setting(endpoint, bucket):
             "querystring_expire": 3600,
             "file_overwrite": False,
             "max_memory_size": 16 * 1024 * 1024,
+            "transfer_config": TransferConfig(
+                multipart_threshold=64 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024, use_threads=False
+            ),
         },
     }
     return {

@@ -15,11 +15,21 @@ from tests.conftest import ROOT
 
 def settings_in_child(environment, alias="default"):
     """STORAGES[alias] as a fresh process builds it from `environment` (settings are read once)."""
-    code = (
-        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'labelyard.settings'; django.setup();"
-        "from django.conf import settings; from formats import jsonio;"
-        f"print(jsonio.dumps(settings.STORAGES[{alias!r}]).decode())"
-    )
+    # boto3's TransferConfig is written as [threshold, part size, threads] to be printed as JSON.
+    code = f"""
+import django, os
+os.environ["DJANGO_SETTINGS_MODULE"] = "labelyard.settings"
+django.setup()
+from django.conf import settings
+from formats import jsonio
+storage = settings.STORAGES[{alias!r}]
+transfer = storage.get("OPTIONS", {{}}).get("transfer_config")
+if transfer:
+    storage["OPTIONS"]["transfer_config"] = [
+        transfer.multipart_threshold, transfer.multipart_chunksize, transfer.use_threads
+    ]
+print(jsonio.dumps(storage).decode())
+"""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | environment
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True)
     return jsonio.loads(out.stdout)
@@ -44,6 +54,8 @@ def test_the_bucket_variables_select_the_s3_backend():
             "querystring_expire": 3600,
             "file_overwrite": False,
             "max_memory_size": 16 * 1024 * 1024,
+            # One PUT up to 64 MiB, then 16 MiB parts one at a time: one part in memory at most.
+            "transfer_config": [64 * 1024 * 1024, 16 * 1024 * 1024, False],
         },
     }
 

@@ -65,6 +65,23 @@ class TestSaving:
         assert list(scratch.iterdir()) == []
 
 
+class TestSmallFiles:
+    def test_every_file_is_stored_when_the_block_ends(self, storage, scratch):
+        with stored.SmallFiles(storage, scratch) as pngs:
+            for index in range(20):
+                pngs.save(f"exports/1/2/masks/{index:02d}/road.png", bytes([index]) * 1000)
+        assert stored.walk(storage, "exports/1/2/masks") == [f"{index:02d}/road.png" for index in range(20)]
+        assert read(storage, "exports/1/2/masks/07/road.png") == bytes([7]) * 1000
+
+    def test_a_failed_save_is_raised(self, s3_storage, scratch, monkeypatch):
+        """A chunk must not count itself done when one of its files was not stored."""
+        storage = storages["exports"]
+        monkeypatch.setattr(storage, "bucket_name", "no-such-bucket")
+        missing = storage.connection.meta.client.exceptions.NoSuchBucket
+        with pytest.raises(missing), stored.SmallFiles(storage, scratch) as pngs:
+            pngs.save("exports/1/2/masks/a/road.png", b"png")
+
+
 class TestReading:
     def test_ranges(self, storage, scratch):
         stored.save_file(storage, "s/snapshot.jsonl", scratch_file(scratch, b"header\nline 1\nline 2\n"))
@@ -86,6 +103,11 @@ class TestReading:
         stored.copy_into(storage, "big.bin", out)
         assert out.getvalue() == content
 
+    def test_first_line_longer_than_the_first_range(self, storage, scratch):
+        header = b"{" + b"x" * 100_000 + b"}\n"
+        stored.save_file(storage, "s/long.jsonl", scratch_file(scratch, header + b"line\n"))
+        assert stored.read_line(storage, "s/long.jsonl", guess=1000) == header
+
     def test_walk_read_many_and_delete_folder(self, storage, scratch):
         names = ["masks/b/road.png", "masks/a/road.png", "masks/a/sky.png", "parts/000001.json", "parts/000000.json"]
         for name in names:
@@ -98,6 +120,39 @@ class TestReading:
         stored.delete_folder(storage, "exports/7/9")
         assert stored.walk(storage, "exports/7/9") == []
         assert stored.walk(storage, "exports/7/90") == ["parts/000000.json"]
+
+
+class TestConcatenate:
+    @pytest.mark.parametrize(
+        "sizes, copies",
+        [
+            # the first part travels with the header (too small a part alone); the second is copied
+            ((6, 6, 1), 1),
+            # the gathered header and first two parts make a part; the third is copied
+            ((1, 6, 6), 1),
+            ((6, 6, 6, 6), 3),
+            # nothing large enough to copy: one upload
+            ((1, 2), 0),
+        ],
+    )
+    def test_pieces_are_joined_in_order(self, storage, scratch, sizes, copies):
+        """Bytes and stored pieces join into one file; on a bucket large pieces are copied in place."""
+        pieces, expected = [b"[header]"], b"[header]"
+        for index, megabytes in enumerate(sizes):
+            content = bytes([65 + index]) * (megabytes * 1024 * 1024 + index)
+            stored.save_file(storage, f"j/parts/{index}.json", scratch_file(scratch, content))
+            pieces.append((f"j/parts/{index}.json", len(content)))
+            expected += content
+        pieces.append(b"[footer]")
+        expected += b"[footer]"
+        copied = []
+        if stored.in_bucket(storage):
+            storage.connection.meta.client.meta.events.register(
+                "before-call.s3.UploadPartCopy", lambda **kwargs: copied.append(kwargs["model"].name)
+            )
+        assert stored.concatenate(storage, "j/joined.json", pieces) == ("j/joined.json", len(expected))
+        assert read(storage, "j/joined.json") == expected
+        assert len(copied) == (copies if stored.in_bucket(storage) else 0)
 
 
 def png_upload(name="street.png", color=(200, 30, 30)):
