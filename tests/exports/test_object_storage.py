@@ -109,6 +109,8 @@ class TestExportToBucket:
         keys = bucket_keys(s3_endpoint, s3_storage)
         masks = [k for k in keys if k.startswith(f"exports/{project.pk}/{job.pk}/masks/")]
         assert len(masks) == 2 and job.archive in keys
+        # The chunks' JSON parts and mask zips are deleted once the files are assembled.
+        assert not [k for k in keys if "/parts/" in k or "/mask-parts/" in k]
         assert local_files(media_root) == []
         _, _, archive = redirected(client.get(f"/exports/{job.pk}/download.zip"), s3_endpoint)
         with zipfile.ZipFile(io.BytesIO(archive)) as opened:
