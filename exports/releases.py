@@ -31,6 +31,7 @@ from exports.formats import coco, segments
 from exports.models import Release
 from labeling.states import State
 from labelyard import jsonio
+from projects import names
 from projects.media import FORMATS
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,9 @@ def check_name(project, name):
         raise ReleaseError(
             "A release name cannot hold '/', '\\' or control characters, nor be '.' or '..': it names files."
         )
+    hidden = names.problem(name, "A release name")
+    if hidden is not None:
+        raise ReleaseError(hidden)
     # A failed release has no files: its name is free again (create_release replaces it).
     taken = project.releases.exclude(state=Release.State.FAILED).filter(name__iexact=name)
     taken = taken.values_list("name", flat=True).first()

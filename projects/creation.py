@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from projects import config
+from projects import config, names
 from projects.datasets import attach_dataset
 from projects.media import ImageRejected, add_image, clean_name, inspect_image
 from projects.models import Dataset, LabelConfiguration, Project, ProjectMember
@@ -29,6 +29,8 @@ def create_project(name, configuration=None, owner=None, images_dir=None, short_
     name = (name or "").strip()
     if not name:
         errors.append("The project needs a name.")
+    elif names.problem(name):
+        errors.append(names.problem(name, "A project name"))
     elif Project.objects.filter(name=name).exists():
         errors.append(f"A project named `{name}` already exists.")
     try:

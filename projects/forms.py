@@ -5,6 +5,7 @@ from django import forms
 from labelyard import jsonio
 from projects import config
 from projects.models import Dataset, Project
+from projects.names import validate_visible
 
 
 def parse_configuration_text(text):
@@ -81,7 +82,7 @@ class MultipleFileField(forms.FileField):
 
 class UploadImagesForm(forms.Form):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), required=False, empty_label="New dataset")
-    new_dataset_name = forms.CharField(max_length=128, required=False)
+    new_dataset_name = forms.CharField(max_length=128, required=False, validators=[validate_visible])
     images = MultipleFileField()
 
     def __init__(self, *args, project, **kwargs):

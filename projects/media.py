@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from projects import names
 from projects.models import Media, Project
 
 # Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
@@ -69,8 +70,9 @@ def clean_name(name):
         raise ImageRejected("The file has no name.")
     if "/" in name or "\\" in name or name in {".", ".."}:
         raise ImageRejected(f"`{name}`: file names cannot contain path separators.")
-    if any(ord(c) < 32 for c in name):
-        raise ImageRejected("File names cannot contain control characters.")
+    hidden = names.problem(name, "A file name")
+    if hidden is not None:
+        raise ImageRejected(hidden)
     if len(name) > 255:
         raise ImageRejected("File names can be at most 255 characters long.")
     return name

@@ -7,9 +7,11 @@ from django.db import models
 from django.db.models import F
 from django.urls import reverse
 
+from projects.names import validate_visible
+
 
 class Project(models.Model):
-    name = models.CharField(max_length=128, unique=True)
+    name = models.CharField(max_length=128, unique=True, validators=[validate_visible])
     short_description = models.CharField(max_length=256, blank=True)
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -71,7 +73,7 @@ class LabelConfiguration(models.Model):
 
 
 class Dataset(models.Model):
-    name = models.CharField(max_length=128, unique=True)
+    name = models.CharField(max_length=128, unique=True, validators=[validate_visible])
     short_description = models.CharField(max_length=256, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="created_datasets"
