@@ -24,7 +24,13 @@ from labeling.states import TransitionError
 from projects import access, config, members, serializers
 from projects.configuring import ConfirmationNeeded, save_configuration
 from projects.creation import ProjectRejected, create_project
-from projects.datasets import attach_dataset, create_tasks_for_dataset, detach_dataset
+from projects.datasets import (
+    DatasetRejected,
+    attach_dataset,
+    create_dataset,
+    create_tasks_for_dataset,
+    detach_dataset,
+)
 from projects.media import ImageRejected, add_image, delete_media, upload_too_large
 from projects.models import Media, ProjectMember
 
@@ -202,7 +208,13 @@ class DatasetList(generics.ListCreateAPIView):
         return access.readable_datasets(self.request.user).annotate(media_count=Count("media")).order_by("name")
 
     def perform_create(self, serializer):
-        serializer.save(created_by=self.request.user)
+        data = serializer.validated_data
+        try:
+            dataset = create_dataset(data["name"], self.request.user, data.get("short_description", ""))
+        except DatasetRejected as error:
+            raise ValidationError({"name": [str(error)]}) from error
+        dataset.media_count = 0
+        serializer.instance = dataset
 
 
 class DatasetDetail(generics.RetrieveAPIView):

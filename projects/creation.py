@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from projects import config, names
+from projects import config, names, unique_names
 from projects.datasets import attach_dataset
 from projects.media import ImageRejected, add_image, clean_name, inspect_image
 from projects.models import Dataset, LabelConfiguration, Project, ProjectMember
@@ -31,8 +31,8 @@ def create_project(name, configuration=None, owner=None, images_dir=None, short_
         errors.append("The project needs a name.")
     elif names.problem(name):
         errors.append(names.problem(name, "A project name"))
-    elif Project.objects.filter(name=name).exists():
-        errors.append(f"A project named `{name}` already exists.")
+    elif unique_names.taken(Project, name, owner):
+        errors.append(unique_names.taken_message(Project, name, owner))
     try:
         normalised = config.parse(configuration if configuration is not None else {"entries": []})
     except config.ConfigurationError as error:
@@ -53,24 +53,21 @@ def create_project(name, configuration=None, owner=None, images_dir=None, short_
     if errors:
         raise ProjectRejected(errors)
     with transaction.atomic():
-        project = Project.objects.create(
-            name=name, short_description=short_description, description=description, created_by=owner
-        )
+        try:
+            with transaction.atomic():
+                project = Project.objects.create(
+                    name=name, short_description=short_description, description=description, created_by=owner
+                )
+        except IntegrityError as error:
+            # A parallel request took the name between the check above and this insert.
+            raise ProjectRejected([unique_names.taken_message(Project, name, owner)]) from error
         LabelConfiguration.objects.create(project=project, data=normalised)
         if owner is not None:
             ProjectMember.objects.create(project=project, user=owner, role=ProjectMember.Role.ADMIN)
         if files:
-            dataset = Dataset.objects.create(name=_free_dataset_name(name), created_by=owner)
+            dataset = Dataset.objects.create(name=unique_names.free_name(Dataset, name, owner), created_by=owner)
             for path in files:
                 with path.open("rb") as handle:
                     add_image(dataset, handle, path.name)
             attach_dataset(project, dataset)
     return project
-
-
-def _free_dataset_name(base):
-    name, n = base, 1
-    while Dataset.objects.filter(name=name).exists():
-        n += 1
-        name = f"{base} ({n})"
-    return name

@@ -12,18 +12,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from projects import access
-from projects.datasets import attach_dataset, create_tasks_for_media, detach_dataset
+from projects.datasets import (
+    DatasetRejected,
+    attach_dataset,
+    create_dataset,
+    create_tasks_for_media,
+    detach_dataset,
+)
+from projects.forms import DatasetForm
 from projects.media import ImageRejected, add_image, add_image_from_url, upload_too_large
-from projects.models import Dataset
 
 MEDIA_PAGE_SIZE = 60
 MAX_URLS = 500
-
-
-class DatasetForm(forms.ModelForm):
-    class Meta:
-        model = Dataset
-        fields = ["name", "short_description"]
 
 
 class UrlListForm(forms.Form):
@@ -49,12 +49,14 @@ def _dataset(request, pk):
 
 @login_required
 def dataset_list(request):
-    form = DatasetForm(request.POST or None)
+    form = DatasetForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        dataset = form.save(commit=False)
-        dataset.created_by = request.user
-        dataset.save()
-        return redirect("projects:dataset", pk=dataset.pk)
+        try:
+            dataset = create_dataset(form.cleaned_data["name"], request.user, form.cleaned_data["short_description"])
+        except DatasetRejected as error:
+            form.add_error("name", str(error))
+        else:
+            return redirect("projects:dataset", pk=dataset.pk)
     datasets = access.manageable_datasets(request.user).annotate(media_count=Count("media", distinct=True))
     return render(request, "projects/dataset_list.html", {"datasets": datasets, "form": form})
 
