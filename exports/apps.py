@@ -13,3 +13,5 @@ class ExportsConfig(AppConfig):
         from exports import allocator
 
         allocator.keep_freed_memory()
+        # Connects the receivers that delete export and release files with their rows.
+        from exports import stored_files  # noqa: F401

@@ -109,8 +109,8 @@ def create_release(
         )
     try:
         with transaction.atomic():
+            # Their files go on commit (exports/stored_files.py).
             for failed in project.releases.filter(name__iexact=name, state=Release.State.FAILED):
-                shutil.rmtree(media_path(release_dir(failed)), ignore_errors=True)
                 failed.delete()
             release = Release.objects.create(
                 project=project,

@@ -313,11 +313,10 @@ def add_image_from_url(dataset, url):
 
 
 def delete_media(media):
-    """Delete an image with its tasks and labels; its files go once the deletion is committed."""
+    """Delete an image with its tasks and labels; its files go once the deletion is committed
+    (projects/stored_files.py, which also covers the admin and a deleted dataset)."""
     project_ids = list(media.dataset.projects.values_list("pk", flat=True))
-    files = [f for f in (media.file, media.thumbnail) if f]
     with transaction.atomic():
         media.delete()
         for project in Project.objects.filter(pk__in=project_ids):
             project.bump_revision()
-        transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files])
