@@ -130,6 +130,15 @@ MEDIA_URL = "/media-files/"
 # Upload limits: Pillow refuses images above this many pixels (decompression bombs).
 LABELYARD_MAX_IMAGE_PIXELS = int(os.environ.get("LABELYARD_MAX_IMAGE_PIXELS", str(100_000_000)))
 LABELYARD_MAX_UPLOAD_BYTES = int(os.environ.get("LABELYARD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+# Images up to this many pixels are decoded whole during the upload (checked, turned upright by
+# EXIF); larger ones are checked without holding their pixels and decoded by the worker
+# (projects/media.py), so a small file of many pixels cannot fill the web process's memory.
+LABELYARD_IMAGE_INLINE_PIXELS = int(os.environ.get("LABELYARD_IMAGE_INLINE_PIXELS", str(16_000_000)))
+# Per-user limits (projects/quotas.py); 0 turns one off. Superusers are not limited.
+LABELYARD_MAX_PROJECTS_PER_USER = int(os.environ.get("LABELYARD_MAX_PROJECTS_PER_USER", "100"))
+LABELYARD_MAX_STORED_BYTES_PER_USER = int(
+    os.environ.get("LABELYARD_MAX_STORED_BYTES_PER_USER", str(20 * 1024 * 1024 * 1024))
+)
 # Images added by URL (projects/media.py) are fetched only from public internet addresses, so a URL
 # cannot reach the cloud's metadata service, the database or anything else on the server's networks.
 # A site that answers only on loopback host names (a local install, `make run`, the tests) may also

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.db import IntegrityError, transaction
 
-from projects import config, names, unique_names
+from projects import config, names, quotas, unique_names
 from projects.datasets import attach_dataset
 from projects.media import ImageRejected, add_image, clean_name, inspect_image
 from projects.models import Dataset, LabelConfiguration, Project, ProjectMember
@@ -50,9 +50,15 @@ def create_project(name, configuration=None, owner=None, images_dir=None, short_
                         inspect_image(handle, path.name)
                 except ImageRejected as error:
                     errors.append(str(error))
+    errors.extend(_quota_problems(owner, files))
     if errors:
         raise ProjectRejected(errors)
     with transaction.atomic():
+        # Counted again under the owner's lock: parallel requests cannot together pass the limit.
+        quotas.lock(owner)
+        errors = _quota_problems(owner, [])
+        if errors:
+            raise ProjectRejected(errors)
         try:
             with transaction.atomic():
                 project = Project.objects.create(
@@ -71,3 +77,18 @@ def create_project(name, configuration=None, owner=None, images_dir=None, short_
                     add_image(dataset, handle, path.name)
             attach_dataset(project, dataset)
     return project
+
+
+def _quota_problems(owner, files):
+    """Sentences for the limits (projects/quotas.py) that creating the project with `files` would pass."""
+    problems = []
+    try:
+        quotas.check_projects(owner)
+    except quotas.QuotaExceeded as error:
+        problems.append(str(error))
+    if files:
+        try:
+            quotas.check_storage(owner, sum(path.stat().st_size for path in files))
+        except quotas.QuotaExceeded as error:
+            problems.append(str(error))
+    return problems
