@@ -31,7 +31,7 @@ django.setup()
 
 from django.db import transaction  # noqa: E402
 
-from labelyard import jsonio  # noqa: E402
+from formats import jsonio  # noqa: E402
 from projects.media import add_image  # noqa: E402
 from projects.models import Dataset  # noqa: E402
 

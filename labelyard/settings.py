@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "projects",
     "labeling",
     "exports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -123,9 +124,35 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Uploaded images live here; they are served through permission-checked views, never directly.
+# Every stored file (images, thumbnails, imports, export parts and files, masks, releases) goes through
+# Django's storage API. The default is the local folder below; with AWS_STORAGE_BUCKET_NAME set it is an
+# S3-compatible bucket through django-storages (docs/deploy.md), shared by every web and worker host.
+# Files are served through permission-checked views, never directly.
 MEDIA_ROOT = Path(os.environ.get("LABELYARD_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media-files/"
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    _storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            # Objects are private; downloads are presigned URLs that expire (after the permission check).
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "3600")),
+            "file_overwrite": False,
+        },
+    }
+else:
+    _storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Upload limits: Pillow refuses images above this many pixels (decompression bombs).
 LABELYARD_MAX_IMAGE_PIXELS = int(os.environ.get("LABELYARD_MAX_IMAGE_PIXELS", str(100_000_000)))
@@ -139,14 +166,16 @@ LABELYARD_MAX_PROJECTS_PER_USER = int(os.environ.get("LABELYARD_MAX_PROJECTS_PER
 LABELYARD_MAX_STORED_BYTES_PER_USER = int(
     os.environ.get("LABELYARD_MAX_STORED_BYTES_PER_USER", str(20 * 1024 * 1024 * 1024))
 )
-# Images added by URL (projects/media.py) are fetched only from public internet addresses, so a URL
+# Images added by URL (projects/fetching.py) are fetched only from public internet addresses, so a URL
 # cannot reach the cloud's metadata service, the database or anything else on the server's networks.
-# A site that answers only on loopback host names (a local install, `make run`, the tests) may also
-# fetch from loopback and private addresses; set the flag to decide explicitly.
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
-LABELYARD_URL_FETCH_ALLOW_PRIVATE = _env_flag(
-    "LABELYARD_URL_FETCH_ALLOW_PRIVATE", "1" if set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS else "0"
-)
+# Allowing private addresses is for a demo on one machine (`make run` sets it), never a deployment:
+# a reverse proxy in front (DJANGO_ALLOWED_HOSTS naming only 127.0.0.1) says nothing about who adds URLs.
+LABELYARD_URL_FETCH_ALLOW_PRIVATE = _env_flag("LABELYARD_URL_FETCH_ALLOW_PRIVATE", "0")
+# Seconds one URL's whole fetch may take: name lookups, connections, redirects and all reads.
+LABELYARD_URL_FETCH_TIMEOUT = float(os.environ.get("LABELYARD_URL_FETCH_TIMEOUT", "60"))
+# Tests only, never read from the environment: addresses the check counts as public, so a server
+# on one loopback address can stand for a public host (tests/projects/test_url_fetching.py).
+LABELYARD_URL_FETCH_TEST_PUBLIC_ADDRESSES = frozenset()
 # Label imports (labeling/importing.py): larger files get a 413; files above the inline size run
 # as a background job with a progress bar instead of inside the page request.
 LABELYARD_MAX_IMPORT_BYTES = int(os.environ.get("LABELYARD_MAX_IMPORT_BYTES", str(512 * 1024 * 1024)))
@@ -198,7 +227,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "labelyard.api_errors.exception_handler",
     # orjson underneath: deeply nested JSON is a 400, not the standard library's RecursionError.
     "DEFAULT_PARSER_CLASSES": [
-        "projects.parsers.JSONParser",
+        "api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -213,6 +242,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     # Request and response schemas apart, so read-only fields are not demanded in request bodies.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation declares the one error body of api/errors.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.errors.declare_error_responses",
+    ],
     # Swagger UI's files come from the drf-spectacular-sidecar package, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -8,5 +8,5 @@ class ProjectsConfig(AppConfig):
     verbose_name = "Projects"
 
     def ready(self):
-        # Connects the receivers that delete images and uploads with their rows.
+        # Connects the receivers that delete images and dataset folders with their rows.
         from projects import stored_files  # noqa: F401

@@ -1,11 +1,12 @@
-"""Forms of the project pages; configuration text is checked by projects.config."""
+"""Forms of the project pages; configuration text is checked by rules.configuration."""
 
 from django import forms
 
-from labelyard import jsonio
-from projects import config, unique_names
+from formats import jsonio
+from projects import unique_names
 from projects.models import Dataset, Project
 from projects.names import validate_visible
+from rules import configuration as config
 
 
 def parse_configuration_text(text):

@@ -1,11 +1,12 @@
 """Deleting stored files once the rows that own them are deleted: images and thumbnails with their
-media, a dataset's folder with the dataset, an import's upload with its import job.
+media, a dataset's folder with the dataset.
 
 Receivers of post_delete, so a deletion from a page, the API, the admin or a cascade (a deleted
 dataset takes its media) removes the files too. Files go only after the deletion is committed: a
 rolled-back deletion keeps rows that still point at them. Everything goes through Django's storage
 API (names, listdir, delete), never through paths, so an object store works as the file system does.
-exports/stored_files.py does the same for export and release files.
+labeling/stored_files.py does the same for label import uploads, exports/stored_files.py for export
+and release files.
 """
 
 import logging
@@ -15,7 +16,6 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from labeling.models import ImportJob
 from projects.models import Dataset, Media
 
 logger = logging.getLogger(__name__)
@@ -65,9 +65,3 @@ def media_deleted(sender, instance, **kwargs):
 def dataset_deleted(sender, instance, **kwargs):
     # Each image went with its Media row above; this removes the folder they were stored in.
     delete_tree_after_commit(f"datasets/{instance.pk}")
-
-
-@receiver(post_delete, sender=ImportJob, dispatch_uid="projects.stored_files.import_job")
-def import_job_deleted(sender, instance, **kwargs):
-    # A queued or failed import still holds its upload (labeling/importing.py deletes it once run).
-    delete_after_commit([instance.file.name], instance.file.storage)

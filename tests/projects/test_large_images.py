@@ -11,7 +11,7 @@ import sys
 import pytest
 from PIL import ExifTags, Image
 
-from labelyard import jsonio
+from formats import jsonio
 from projects.media import ImageRejected, add_image, inspect_image
 from projects.models import Dataset, Media
 from tests.conftest import ROOT, database_url, wait_for

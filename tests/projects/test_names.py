@@ -1,6 +1,7 @@
 """Names people give things cannot hide what they are: bidirectional controls (U+202E shows
 `invoice\u202egnp.exe` as `invoiceexe.png`), invisible and control characters are refused everywhere
-a name is stored (file, project, dataset, release, label class and option names)."""
+a name is stored (file, project, dataset, release names; label class and option names in
+tests/rules/test_names.py)."""
 
 import io
 
@@ -11,12 +12,11 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from exports import releases
-from labelyard import jsonio
-from projects import config, tokens
-from projects.creation import ProjectRejected, create_project
+from formats import jsonio
+from labeling.creation import ProjectRejected, create_project
+from projects import tokens
 from projects.media import ImageRejected, clean_name
 from projects.models import Dataset, Media, Project
-from projects.names import hidden_characters
 
 SPOOFED = "invoice\u202egnp.exe"
 CONFIGURATION = {"entries": [{"key": "car", "name": "Car", "kind": "rectangle"}]}
@@ -28,28 +28,6 @@ def png(name):
     out.seek(0)
     out.name = name
     return out
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("plain name.png", []),
-        (SPOOFED, ["\u202e"]),
-        ("a\u2066b\u2069c", ["\u2066", "\u2069"]),  # isolates: Cf
-        ("a\u200fb\u200eb", ["\u200f", "\u200e"]),  # right-to-left and left-to-right marks: Cf
-        ("ca\u200bt", ["\u200b"]),  # zero width space: Cf, two names that look alike
-        ("\ufeffbom", ["\ufeff"]),
-        ("a\u0085b\x7f", ["\u0085", "\x7f"]),  # Cc beyond ASCII's first 32
-        ("line\u2028break", ["\u2028"]),  # Zl
-        ("twice\u202e\u202e", ["\u202e"]),
-        # Zero-width non-joiner and joiner write Persian words and emoji sequences.
-        ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", []),
-        ("\U0001f469\u200d\U0001f4bb", []),
-        ("\u0645\u062b\u0627\u0644 \u05d3\u05d5\u05d2\u05de\u05d4", []),  # right-to-left letters are fine
-    ],
-)
-def test_hidden_characters(text, expected):
-    assert hidden_characters(text) == expected
 
 
 def test_file_name_with_a_direction_override_is_refused():
@@ -123,14 +101,3 @@ class TestEveryWayInRefusesThem:
         project = create_project("Streets", CONFIGURATION, owner=owner)
         with pytest.raises(releases.ReleaseError, match="U\\+202E"):
             releases.check_name(project, "v1\u202e")
-
-
-def test_label_class_and_option_names():
-    entries = [
-        {"key": "car", "name": "Car\u202e", "kind": "rectangle"},
-        {"key": "weather", "kind": "option", "options": [{"key": "sun", "name": "Su\u200bn"}]},
-    ]
-    with pytest.raises(config.ConfigurationError) as caught:
-        config.parse({"entries": entries})
-    assert [e.split(":")[0] for e in caught.value.errors] == ["`car`", "`weather`"]
-    assert "U+202E" in caught.value.errors[0] and "U+200B" in caught.value.errors[1]

@@ -10,9 +10,9 @@ from django.urls import reverse
 from PIL import Image
 from rest_framework.test import APIClient
 
-from labelyard import jsonio
+from formats import jsonio
+from labeling.creation import create_project
 from projects import tokens
-from projects.creation import create_project
 from projects.models import Dataset, Media, Project
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.urls import reverse
 from PIL import Image
 from rest_framework.test import APIClient
 
-from labelyard import jsonio
+from formats import jsonio
+from labeling.creation import ProjectRejected, create_project
 from projects import tokens
-from projects.creation import ProjectRejected, create_project
 from projects.models import Dataset, Project
 
 pytestmark = pytest.mark.django_db
