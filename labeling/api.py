@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling import queue, review
-from labeling.labels import InvalidLabels, StaleVersion, read_labels, save_labels
+from labeling.labels import ConfigurationChanged, InvalidLabels, StaleVersion, read_labels, save_labels
 from labeling.serializers import (
     LabelsSavedSerializer,
     LabelsSaveSerializer,
@@ -56,7 +56,10 @@ class TaskLabelsView(APIView):
     def put(self, request, task_id):
         task = queue.open_task(request.user, task_id)
         if not queue.can_edit(task, request.user):
-            raise PermissionDenied("Only the task's labeler (while it is in progress) or a project admin can edit.")
+            raise PermissionDenied(
+                "Only the task's labeler (holding the labeler role, while the task is in progress) "
+                "or a project admin can edit."
+            )
         serializer = LabelsSaveSerializer(data=request.data)
         if not serializer.is_valid():
             return _invalid(error_list(serializer.errors))
@@ -68,6 +71,13 @@ class TaskLabelsView(APIView):
                 "Someone else changed this task since you loaded it; reload to see their version.",
                 code="stale_version",
                 version=error.current,
+            )
+        except ConfigurationChanged as error:
+            return _conflict(
+                "The label configuration changed while you were saving and these labels no longer fit it; "
+                "reload the task to see the new configuration.",
+                code="configuration_changed",
+                errors=[{"path": path, "message": message} for path, message in error.errors],
             )
         except InvalidLabels as error:
             errors = [{"path": path, "message": message} for path, message in error.errors]

@@ -19,6 +19,8 @@ from labeling import document as labels_document
 from labeling.models import ImportJob, Task, TaskLabels
 from labelyard import jsonio
 from projects import config
+from projects.configuring import configuration_for_write
+from projects.models import LabelConfiguration
 
 MEGABYTE = 1024 * 1024
 CHUNK = 2000  # ids per query where a database caps the number of parameters (SQLite)
@@ -32,10 +34,25 @@ class ImportRejected(ValueError):
     """The file cannot be imported; ``errors`` lists every problem as {"path", "message"}."""
 
     status_code = 400
+    code = "invalid_import"
 
     def __init__(self, errors):
         self.errors = [{"path": path, "message": message} for path, message in errors]
         super().__init__(f"{len(self.errors)} error(s); nothing was imported")
+
+
+class ConfigurationChanged(ImportRejected):
+    """The label configuration changed while the file was being checked; nothing was written."""
+
+    status_code = 409
+    code = "configuration_changed"
+
+    def __init__(self):
+        message = (
+            "The project's label configuration changed while the file was being checked, so it was "
+            "checked against a configuration that no longer holds. Nothing was imported; import it again."
+        )
+        super().__init__([("", message)])
 
 
 class FileTooLarge(ImportRejected):
@@ -89,7 +106,9 @@ def import_labels(
     transaction (or at the end of a dry run), so a caller's bookkeeping commits with the labels.
     """
     check_size(len(data))
-    index = config.Index(project.label_configuration.data)
+    # Read afresh (not project.label_configuration, which may be cached): the write checks this revision.
+    configuration = LabelConfiguration.objects.get(project=project)
+    index = config.Index(configuration.data)
     tasks, sizes, names = _project_media(project)
 
     def read_progress(done, total):
@@ -116,7 +135,10 @@ def import_labels(
     if progress:
         progress(READ_SHARE)
     with transaction.atomic():
-        # The version bump comes first: it locks the rows, so no label save slips in between
+        # One lock for the whole import: the file was checked against the configuration it is stored under.
+        if configuration_for_write(project).revision != configuration.revision:
+            raise ConfigurationChanged()
+        # The version bump comes next: it locks the rows, so no label save slips in between
         # reading the documents merged below and writing the result.
         _bump_versions(list(groups))
         counts = _existing_counts(project)

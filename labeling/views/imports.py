@@ -127,7 +127,7 @@ class ImportsView(APIView):
             summary = importing.import_labels(project, data, user=request.user, **options)
         except importing.ImportRejected as rejected:
             return Response(
-                {"detail": str(rejected), "code": "invalid_import", "errors": rejected.errors},
+                {"detail": str(rejected), "code": rejected.code, "errors": rejected.errors},
                 status=rejected.status_code,
             )
         return Response(summary.as_dict(), status=status.HTTP_200_OK if summary.dry_run else status.HTTP_201_CREATED)
