@@ -49,14 +49,17 @@ def fail(model, pk, error):
     Errors meant for users (`public = True`, as ReleaseError) keep their message; any other only
     says what went wrong, without file paths or internals: the caller has logged it whole.
     """
-    if getattr(error, "public", False):
-        message = str(error)
-    else:
-        detail = error.strerror if isinstance(error, OSError) and error.strerror else error.__class__.__name__
-        message = f"The server could not finish this: {detail}. The server's log has the details."
     model.objects.filter(pk=pk, state=model.State.RUNNING).update(
-        state=model.State.FAILED, error=message, finished_at=timezone.now()
+        state=model.State.FAILED, error=failure_message(error), finished_at=timezone.now()
     )
+
+
+def failure_message(error):
+    """What a failed background job tells its readers about `error` (see fail())."""
+    if getattr(error, "public", False):
+        return str(error)
+    detail = error.strerror if isinstance(error, OSError) and error.strerror else error.__class__.__name__
+    return f"The server could not finish this: {detail}. The server's log has the details."
 
 
 def held_for(model, pk, **still):

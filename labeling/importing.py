@@ -6,6 +6,7 @@ written, in one transaction: one UPDATE of the task versions, one upsert of the 
 (COPY on PostgreSQL, bulk_create elsewhere) and one project revision bump. docs/import.md has the rules.
 """
 
+import logging
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from exports import jobs
 from exports.formats import datagym
 from labeling import document as labels_document
 from labeling.models import ImportJob, Task, TaskLabels
@@ -22,12 +24,18 @@ from projects import config
 from projects.configuring import configuration_for_write
 from projects.models import LabelConfiguration
 
+logger = logging.getLogger(__name__)
+
 MEGABYTE = 1024 * 1024
 CHUNK = 2000  # ids per query where a database caps the number of parameters (SQLite)
 COPY_BATCH = 500  # tasks per write to the COPY stream
 READ_SHARE = 85  # percent of the progress bar spent reading and checking the file
 STALE_AFTER = timedelta(minutes=15)  # a RUNNING job this quiet lost its worker and may be claimed again
 MAX_ATTEMPTS = 3
+EXHAUSTED = (
+    f"The import stopped {MAX_ATTEMPTS} times without finishing; its worker may run out of memory. "
+    "Nothing was imported; split the file into smaller imports."
+)
 
 
 class ImportRejected(ValueError):
@@ -353,9 +361,12 @@ def start_import(project, upload, *, dry_run=False, match_by_name=False, clip=Fa
 
 
 def held_for(job_id):
-    """Seconds until a running import's heartbeat goes stale; None when it is not running."""
+    """Seconds until a running import's heartbeat goes stale; None when it is not running.
+
+    A job that used up its attempts counts too: the retry then finds it stale and fails it.
+    """
     beat = (
-        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, attempts__lt=MAX_ATTEMPTS)
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING)
         .values_list("heartbeat_at", flat=True)
         .first()
     )
@@ -364,10 +375,16 @@ def held_for(job_id):
     return max(1, int((beat + STALE_AFTER - timezone.now()).total_seconds()) + 1)
 
 
+class TakenOver(Exception):
+    """Another run claimed the job after this one's heartbeat went stale; this run's writes roll back."""
+
+
 def run_import_job(job_id):
     """Claim the job, import its file, record the outcome. A second run does nothing.
 
-    The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat); the labels
+    The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat) that counts the
+    attempt; a stale job that used up MAX_ATTEMPTS fails instead, as exports do (exports/jobs.py).
+    Every later update names this attempt, so a run that was taken over records nothing; the labels
     and the switch to DONE commit together, so a redelivered message cannot import twice. When
     another run holds the job (its worker may have died), returns the seconds after which a new
     try could take it over; otherwise None.
@@ -376,16 +393,27 @@ def run_import_job(job_id):
     claimable = Q(status=ImportJob.Status.QUEUED) | Q(
         status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
     )
-    jobs = ImportJob.objects.filter(pk=job_id, attempts__lt=MAX_ATTEMPTS)
-    if not jobs.filter(claimable).update(status=ImportJob.Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now):
+    candidates = ImportJob.objects.filter(claimable, pk=job_id)
+    if not candidates.filter(attempts__lt=MAX_ATTEMPTS).update(
+        status=ImportJob.Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now
+    ):
+        if candidates.filter(attempts__gte=MAX_ATTEMPTS).update(
+            status=ImportJob.Status.FAILED, progress=100, finished_at=now, message=EXHAUSTED
+        ):
+            return None
         return held_for(job_id)
     job = ImportJob.objects.select_related("project__label_configuration", "created_by").get(pk=job_id)
+    mine = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, attempts=job.attempts)
 
     def progress(percent):
-        jobs.update(progress=percent, heartbeat_at=timezone.now())
+        mine.update(progress=percent, heartbeat_at=timezone.now())
 
     def finish(status, **fields):
-        jobs.update(status=status, progress=100, finished_at=timezone.now(), **fields)
+        return mine.update(status=status, progress=100, finished_at=timezone.now(), **fields)
+
+    def done(summary):
+        if not finish(ImportJob.Status.DONE, summary=summary.as_dict()):
+            raise TakenOver()
 
     try:
         with job.file.open("rb") as handle:
@@ -398,12 +426,17 @@ def run_import_job(job_id):
             clip=job.clip,
             user=job.created_by,
             progress=progress,
-            on_done=lambda summary: finish(ImportJob.Status.DONE, summary=summary.as_dict()),
+            on_done=done,
         )
+    except TakenOver:
+        return None
     except ImportRejected as rejected:
-        finish(ImportJob.Status.REJECTED, errors=rejected.errors)
+        if not finish(ImportJob.Status.REJECTED, errors=rejected.errors):
+            return None
     except Exception as error:
-        finish(ImportJob.Status.FAILED, message=f"{type(error).__name__}: {error}")
+        logger.exception("Import %s failed", job_id)
+        finish(ImportJob.Status.FAILED, message=jobs.failure_message(error))
         raise
     job.file.delete(save=False)
-    jobs.update(file="")
+    ImportJob.objects.filter(pk=job_id).update(file="")
+    return None
