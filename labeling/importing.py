@@ -20,7 +20,7 @@ from exports.formats import datagym
 from labeling import document as labels_document
 from labeling.models import ImportJob, Task, TaskLabels
 from labelyard import jsonio
-from projects import config
+from projects import access, config
 from projects.configuring import configuration_for_write
 from projects.models import LabelConfiguration
 
@@ -379,6 +379,18 @@ class TakenOver(Exception):
     """Another run claimed the job after this one's heartbeat went stale; this run's writes roll back."""
 
 
+def _check_importer(job):
+    """Refuse (ImportRejected) a queued import whose starter is no longer an admin of the project.
+
+    The role is read when the job runs, which can be minutes after the upload. A job with no
+    starter recorded (started by code, not from the page) has no role to check.
+    """
+    user = job.created_by
+    if user is not None and access.role_in(user, job.project) != access.Role.ADMIN:
+        message = f"{user.username} is no longer an admin of {job.project.name}; nothing was imported."
+        raise ImportRejected([("", message)])
+
+
 def run_import_job(job_id):
     """Claim the job, import its file, record the outcome. A second run does nothing.
 
@@ -416,6 +428,7 @@ def run_import_job(job_id):
             raise TakenOver()
 
     try:
+        _check_importer(job)
         with job.file.open("rb") as handle:
             data = handle.read()
         import_labels(

@@ -1,16 +1,20 @@
 """The label import job's claim and attempts: a job that used up its attempts ends failed with a
 message instead of staying `running`, every run records only its own outcome, and a failure's
-message names no server path. (The export's counterpart is tests/exports/test_build.py.)"""
+message names no server path; a job whose starter is no longer an admin when it runs imports
+nothing. (The export's counterpart is tests/exports/test_build.py.)"""
 
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from labeling import importing
 from labeling.models import ImportJob, TaskLabels
 from labelyard import jsonio
+from projects import members
+from projects.models import ProjectMember
 from tests.labeling.test_importing import MEDIA, make_project
 
 pytestmark = pytest.mark.django_db
@@ -26,10 +30,12 @@ CONFIGURATION = {"entries": [{"key": "poi", "name": "Point", "kind": "point"}]}
 def running_job(attempts, stale=True, data=FILE):
     """An import job whose last run (number `attempts`) died; its heartbeat stale or still fresh."""
     project = make_project(CONFIGURATION)
+    admin = get_user_model().objects.create_user(f"admin-{project.pk}")
+    ProjectMember.objects.create(project=project, user=admin, role=ProjectMember.Role.ADMIN)
     beat = timezone.now() - (importing.STALE_AFTER + timedelta(minutes=1) if stale else timedelta(seconds=5))
     job = ImportJob(
-        project=project, original_name="labels.json", status=ImportJob.Status.RUNNING, attempts=attempts,
-        heartbeat_at=beat, progress=40,
+        project=project, created_by=admin, original_name="labels.json", status=ImportJob.Status.RUNNING,
+        attempts=attempts, heartbeat_at=beat, progress=40,
     )  # fmt: skip
     job.file.save("labels.json", ContentFile(jsonio.dumps(data)), save=False)
     job.save()
@@ -99,3 +105,18 @@ def test_failure_message_names_no_server_path(media_root):
         job.message == "The server could not finish this: No such file or directory. The server's log has the details."
     )
     assert str(media_root) not in job.message and "/" not in job.message
+
+
+def test_job_of_an_admin_demoted_meanwhile_imports_nothing():
+    """Queued by an admin who is a labeler by the time a worker runs it: rejected with the reason."""
+    job = running_job(attempts=0)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+    keeper = get_user_model().objects.create_user("keeper")
+    ProjectMember.objects.create(project=job.project, user=keeper, role=ProjectMember.Role.ADMIN)
+    starter = ProjectMember.objects.get(project=job.project, user=job.created_by)
+    members.change_role(job.project, starter.pk, ProjectMember.Role.LABELER)
+    assert importing.run_import_job(job.pk) is None
+    job.refresh_from_db()
+    message = f"{job.created_by.username} is no longer an admin of {job.project.name}; nothing was imported."
+    assert (job.status, job.errors) == (ImportJob.Status.REJECTED, [{"path": "", "message": message}])
+    assert not TaskLabels.objects.filter(task__project=job.project).exists()
