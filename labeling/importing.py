@@ -1,7 +1,7 @@
 """Importing labels from a DataGym JSON file: the one function the import page, the API and the
 ``import_labels`` command call, and the background job around it (decisions.md "DataGym JSON import").
 
-The whole file is read and checked first (exports.formats.datagym.read); only a valid file is
+The whole file is read and checked first (formats.datagym.read); only a valid file is
 written, in one transaction: one UPDATE of the task versions, one upsert of the TaskLabels rows
 (COPY on PostgreSQL, bulk_create elsewhere) and one project revision bump. docs/import.md has the rules.
 """
@@ -15,14 +15,15 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from exports import jobs
-from exports.formats import datagym
-from labeling import document as labels_document
+from formats import datagym, jsonio
+from labeling import jobs
+from labeling.configuring import configuration_for_write
 from labeling.models import ImportJob, Task, TaskLabels
-from labelyard import jsonio
-from projects import access, config
-from projects.configuring import configuration_for_write
+from projects import access
+from projects.failures import failure_message
 from projects.models import LabelConfiguration
+from rules import configuration as config
+from rules import labels as labels_document
 
 logger = logging.getLogger(__name__)
 
@@ -291,7 +292,7 @@ def _upsert_postgresql(rows, user_id, fresh):
     """COPY the rows into TaskLabels: straight in when the tasks have no rows yet, else into a
     temporary table followed by one INSERT ... ON CONFLICT.
 
-    COPY is 6x faster than bulk_create for JSON rows (spec performance-notes.md). The task rows
+    COPY is 6x faster than bulk_create for JSON rows (docs/decisions.md "Measured costs"). The task rows
     are locked by the version UPDATE before this runs, and every label save bumps the version
     first, so no row can appear between the check for `fresh` and the COPY.
     """
@@ -338,8 +339,6 @@ def _copy(cursor, statement, rows, suffix):
 
 def start_import(project, upload, *, dry_run=False, match_by_name=False, clip=False, user=None):
     """Store `upload` as an ImportJob; run it now when small, else queue it for a worker."""
-    from labeling import tasks  # imported here to avoid an import cycle
-
     check_size(upload.size)
     job = ImportJob(
         project=project,
@@ -356,7 +355,7 @@ def start_import(project, upload, *, dry_run=False, match_by_name=False, clip=Fa
         run_import_job(job.pk)
         job.refresh_from_db()
     else:
-        tasks.run_import.delay_on_commit(job.pk)
+        jobs.run_import.delay_on_commit(job.pk)
     return job
 
 
@@ -395,7 +394,7 @@ def run_import_job(job_id):
     """Claim the job, import its file, record the outcome. A second run does nothing.
 
     The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat) that counts the
-    attempt; a stale job that used up MAX_ATTEMPTS fails instead, as exports do (exports/jobs.py).
+    attempt; a stale job that used up MAX_ATTEMPTS fails instead, as exports do (exports/claims.py).
     Every later update names this attempt, so a run that was taken over records nothing; the labels
     and the switch to DONE commit together, so a redelivered message cannot import twice. When
     another run holds the job (its worker may have died), returns the seconds after which a new
@@ -448,7 +447,7 @@ def run_import_job(job_id):
             return None
     except Exception as error:
         logger.exception("Import %s failed", job_id)
-        finish(ImportJob.Status.FAILED, message=jobs.failure_message(error))
+        finish(ImportJob.Status.FAILED, message=failure_message(error))
         raise
     job.file.delete(save=False)
     ImportJob.objects.filter(pk=job_id).update(file="")

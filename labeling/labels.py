@@ -4,10 +4,10 @@ checked against the label configuration it is stored under."""
 from django.db import transaction
 from django.db.models import F
 
-from labeling import document as labels_document
+from labeling.configuring import configuration_for_write
 from labeling.models import Task, TaskLabels
-from projects import config
-from projects.configuring import configuration_for_write
+from rules import configuration as config
+from rules import labels as labels_document
 
 
 class StaleVersion(Exception):

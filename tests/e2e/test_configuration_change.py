@@ -5,11 +5,11 @@ import copy
 
 import pytest
 
-from labeling import document as labels_document
+from demo.seeding import CONFIGURATION
 from labeling import queue
+from labeling.configuring import save_configuration
 from labeling.labels import read_labels
-from projects.configuring import save_configuration
-from projects.demo import CONFIGURATION
+from rules import labels as labels_document
 from tests.e2e.conftest import click_at, wait_ready
 
 

@@ -15,15 +15,14 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections
 from django.test import Client
 
-from labeling import document as labels_document
-from labeling import importing, labels
+from formats import datagym, jsonio
+from labeling import configuring, importing, labels
+from labeling.configuring import save_configuration
 from labeling.labels import read_labels, save_labels
 from labeling.models import Task, TaskLabels
 from labeling.states import State
-from labelyard import jsonio
-from projects import configuring
-from projects.configuring import save_configuration
 from projects.models import LabelConfiguration, ProjectMember
+from rules import labels as labels_document
 from tests.conftest import wait_for
 from tests.exports.conftest import make_project
 
@@ -79,7 +78,7 @@ class Worker(threading.Thread):
 
 
 def pause_after_first_check(monkeypatch):
-    """Make the next labels check (labeling/document.py validate) pause once it has run.
+    """Make the next labels check (rules/labels.py validate) pause once it has run.
 
     Returns (checked, go_on): `checked` is set when the check is done, the save then waits for `go_on`.
     """
@@ -146,6 +145,8 @@ def test_save_checked_before_a_class_is_deleted_is_refused_with_409(project, lab
     assert stored_classes(project) == [], "a shape of the deleted class was stored"
     assert read_labels(Task.objects.get(pk=task.pk))[1] == 0, "the version is untouched"
     assert status == 409, body
+    # The API's one error body (api/errors.py): detail, code and errors, nothing else.
+    assert sorted(body) == ["code", "detail", "errors"]
     assert body["code"] == "configuration_changed"
     assert body["errors"] == [{"path": "geometries[1].class", "message": GONE_MESSAGE}]
 
@@ -189,6 +190,46 @@ def test_import_checked_before_a_class_is_deleted_is_refused(project):
     assert Task.objects.get(pk=task.pk).version == 0
     assert isinstance(error, importing.ImportRejected), error
     assert (error.status_code, error.code, error.errors) == (409, "configuration_changed", [REFUSAL])
+
+
+def test_import_api_checked_before_a_class_is_deleted_answers_409(project, monkeypatch):
+    """The same race through POST /api/projects/{id}/imports: the answer is a 409 in the API's one
+    error body with code configuration_changed (not invalid_import), and nothing is stored."""
+    task = Task.objects.get(project=project)
+    admin = get_user_model().objects.create_user("admin")
+    ProjectMember.objects.create(project=project, user=admin, role=ProjectMember.Role.ADMIN)
+    checked, go_on = threading.Event(), threading.Event()
+    original = datagym.read
+
+    def read(*args, **kwargs):
+        # The file has been read and checked against the configuration; nothing is written yet.
+        result = original(*args, **kwargs)
+        checked.set()
+        assert go_on.wait(WAIT), "the test never let the import go on"
+        return result
+
+    monkeypatch.setattr(datagym, "read", read)
+
+    def post():
+        client = Client()
+        client.force_login(admin)
+        url = f"/api/projects/{project.pk}/imports"
+        response = client.post(url, import_file(task, "gone"), content_type="application/json")
+        return response.status_code, response.json()
+
+    work = Worker(post)
+    work.start()
+    assert checked.wait(WAIT), "the import never read its file"
+    change = Worker(lambda: save_configuration(project, AFTER))
+    change.start()
+    assert change.outcome()[1] is None
+    go_on.set()
+    (status, body), error = work.outcome()
+    assert error is None, error
+
+    assert stored_classes(project) == [], "a shape of the deleted class was stored"
+    assert status == 409, body
+    assert body == {"detail": "1 error(s); nothing was imported", "code": "configuration_changed", "errors": [REFUSAL]}
 
 
 def waiting_on_a_lock():

@@ -5,11 +5,11 @@ nobody reviews a task they labelled, whatever their role."""
 from django.test import TestCase
 from django.urls import reverse
 
+from formats import jsonio
 from labeling import queue, review
 from labeling.labels import read_labels, save_labels
 from labeling.models import Task
 from labeling.states import State
-from labelyard import jsonio
 from projects import members
 from projects.models import ProjectMember
 from tests.labeling.test_queue import answered, make_project
@@ -34,7 +34,7 @@ class CurrentRoleTests(TestCase):
 
     def post(self, name, task, body=None):
         return self.client.post(
-            reverse(f"labeling:{name}", args=[task.pk]), jsonio.dumps(body or {}), content_type="application/json"
+            reverse(f"api:{name}", args=[task.pk]), jsonio.dumps(body or {}), content_type="application/json"
         )
 
     def demote(self, role="reviewer"):
@@ -45,7 +45,7 @@ class CurrentRoleTests(TestCase):
         """Demoted to reviewer, the labeler of a task in progress gets 403 and the labels stay."""
         self.demote()
         self.as_user("labeler")
-        url = reverse("labeling:api_labels", args=[self.open.pk])
+        url = reverse("api:task-labels", args=[self.open.pk])
         self.assertIs(self.client.get(url).json()["editable"], False)
         body = {"document": {"geometries": [], "classifications": {}}, "version": 1}
         response = self.client.put(url, jsonio.dumps(body), content_type="application/json")
@@ -55,7 +55,7 @@ class CurrentRoleTests(TestCase):
     def test_demoted_labeler_cannot_complete_or_skip(self):
         self.demote()
         self.as_user("labeler")
-        for action in ("api_complete", "api_skip"):
+        for action in ("task-complete", "task-skip"):
             response = self.post(action, self.open)
             self.assertEqual((response.status_code, response.json().get("detail")), (403, DEMOTED), action)
         self.assertEqual(Task.objects.get(pk=self.open.pk).state, State.IN_PROGRESS)
@@ -75,13 +75,13 @@ class CurrentRoleTests(TestCase):
         """Demoted to reviewer, or an admin who labelled it: 403 with the reason, the task stays completed."""
         self.demote()
         self.as_user("labeler")
-        accept = self.post("api_accept", self.done)
-        reject = self.post("api_reject", self.done, {"comment": "Looks fine to me"})
+        accept = self.post("task-accept", self.done)
+        reject = self.post("task-reject", self.done, {"comment": "Looks fine to me"})
         for response in (accept, reject):
             self.assertEqual((response.status_code, response.json().get("detail")), (403, OWN_WORK))
         self.assertEqual(Task.objects.get(pk=self.done.pk).state, State.COMPLETED)
         self.demote("admin")
-        self.assertEqual(self.post("api_accept", self.done).status_code, 403)
+        self.assertEqual(self.post("task-accept", self.done).status_code, 403)
         self.assertEqual(Task.objects.get(pk=self.done.pk).state, State.COMPLETED)
 
     def test_own_task_is_skipped_but_others_are_reviewed(self):
@@ -93,7 +93,7 @@ class CurrentRoleTests(TestCase):
         reviewer = self.users["reviewer"]
         self.assertEqual(review.next_review(self.project, reviewer).pk, self.done.pk)
         self.as_user("reviewer")
-        self.assertEqual(self.post("api_accept", self.done).status_code, 200)
+        self.assertEqual(self.post("task-accept", self.done).status_code, 200)
         self.assertEqual(Task.objects.get(pk=self.done.pk).state, State.REVIEWED)
 
     def test_review_functions_refuse_own_work(self):
@@ -111,15 +111,15 @@ class CurrentRoleTests(TestCase):
         members.remove_member(self.project, member.pk)
         self.as_user("labeler")
         body = {"document": answered(), "version": 1}
-        url = reverse("labeling:api_labels", args=[self.open.pk])
+        url = reverse("api:task-labels", args=[self.open.pk])
         self.assertEqual(self.client.put(url, jsonio.dumps(body), content_type="application/json").status_code, 404)
-        self.assertEqual(self.post("api_complete", self.open).status_code, 404)
+        self.assertEqual(self.post("task-complete", self.open).status_code, 404)
         self.assertEqual(Task.objects.get(pk=self.open.pk).state, State.IN_PROGRESS)
 
     def test_labeler_keeps_working_while_their_role_holds(self):
         """The checks refuse only what they should: the labeler still saves and completes."""
         self.as_user("labeler")
-        url = reverse("labeling:api_labels", args=[self.open.pk])
+        url = reverse("api:task-labels", args=[self.open.pk])
         body = {"document": answered(), "version": 1}
         self.assertEqual(self.client.put(url, jsonio.dumps(body), content_type="application/json").status_code, 200)
-        self.assertEqual(self.post("api_complete", self.open).status_code, 200)
+        self.assertEqual(self.post("task-complete", self.open).status_code, 200)

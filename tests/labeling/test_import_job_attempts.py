@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from formats import jsonio
 from labeling import importing
 from labeling.models import ImportJob, TaskLabels
-from labelyard import jsonio
 from projects import members
 from projects.models import ProjectMember
 from tests.labeling.test_importing import MEDIA, make_project
