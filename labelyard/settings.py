@@ -9,6 +9,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from labelyard import environment
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("LABELYARD_DATA_DIR", BASE_DIR / "data")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -102,11 +104,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Sign-in rate limits (labelyard/login_throttle.py): failed sign-ins per user name and address, and
-# per address, within the window; over the limit a sign-in is refused with 429 until it passes.
-LABELYARD_LOGIN_FAILURE_LIMIT = int(os.environ.get("LABELYARD_LOGIN_FAILURE_LIMIT", "5"))
-LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
-LABELYARD_LOGIN_WINDOW_SECONDS = int(os.environ.get("LABELYARD_LOGIN_WINDOW_SECONDS", "900"))
+# Sign-in throttling (labelyard/login_throttle.py): failed sign-ins per user name within the window
+# lock that name for the window, except in browsers that signed in as it before; failures from one
+# client address past the address limit make that address wait, doubling up to the maximum delay.
+LABELYARD_LOGIN_FAILURE_LIMIT = environment.integer("LABELYARD_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT = environment.integer("LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
+LABELYARD_LOGIN_ADDRESS_MAX_DELAY_SECONDS = environment.integer("LABELYARD_LOGIN_ADDRESS_MAX_DELAY_SECONDS", 60, 1)
+LABELYARD_LOGIN_WINDOW_SECONDS = environment.integer("LABELYARD_LOGIN_WINDOW_SECONDS", 900, minimum=1)
+# The client address is REMOTE_ADDR unless a reverse proxy is trusted to name it: the header it sets
+# (e.g. X-Forwarded-For) and how many proxies append to it; the address is the one the outermost
+# trusted proxy appended, so addresses a client writes into the header itself are ignored.
+LABELYARD_TRUSTED_PROXY_HEADER = environment.header("LABELYARD_TRUSTED_PROXY_HEADER")
+LABELYARD_TRUSTED_PROXY_COUNT = environment.integer("LABELYARD_TRUSTED_PROXY_COUNT", 1, minimum=1)
+# Throttle counts and the dashboard cache: shared between processes with a Redis URL.
+CACHES = {"default": environment.cache("LABELYARD_CACHE_URL")}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:list"
 LOGOUT_REDIRECT_URL = "login"
