@@ -183,7 +183,7 @@ def throttled(view):
         refused = refusal(attempt)
         if refused is not None:
             context = {
-                "form": AuthenticationForm(request),
+                "form": AuthenticationForm(request, initial={"username": request.POST.get("username", "")}),
                 "throttled": refused.message,
                 "next": request.POST.get("next", ""),
             }
