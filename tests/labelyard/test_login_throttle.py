@@ -4,6 +4,7 @@ waits a little longer each time but never shuts out colleagues behind it, and th
 comes from a trusted proxy header only. The clock is moved with time-machine, not by clearing the
 cache."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -204,6 +205,15 @@ class TestAddressSlowDown:
             spray(client, 1, clock, address=f"2001:db8:1:2::{number + 1:x}")
         assert attempt(Client(), "bob", "bobs-long-password", address="2001:db8:1:2::ffff").status_code == 429
         assert signed_in(attempt(Client(), "bob", "bobs-long-password", address="2001:db8:1:3::1"))
+
+
+class TestNoOtherDoor:
+    def test_the_apis_take_no_password(self, client, alice):
+        """The REST API and the DataGym v1 API take only API tokens (256 random bits each, nothing to
+        guess), so the two throttled forms are the only places a password is checked."""
+        basic = "Basic " + base64.b64encode(b"alice:right-horse-battery").decode()
+        for path in ("/api/projects", "/api/v1/project", "/api/v1/project?username=alice&password=right-horse-battery"):
+            assert client.get(path, HTTP_AUTHORIZATION=basic).status_code == 401, path
 
 
 def forged():
