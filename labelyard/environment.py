@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 # An HTTP field name (RFC 9110 token characters, as proxies send them).
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 REDIS_SCHEMES = {"redis", "rediss", "unix"}
+LOCAL_ENTRIES = 50_000
 
 
 def integer(name, default, minimum=0):
@@ -53,7 +54,8 @@ def cache(variable):
     url = os.environ.get(variable, "").strip()
     scheme = urlsplit(url).scheme if url else "locmem"
     if scheme == "locmem":
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        # Django's default of 300 entries would let a client evict login locks by making entries.
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": LOCAL_ENTRIES}}
     if scheme in REDIS_SCHEMES:
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
     raise ImproperlyConfigured(

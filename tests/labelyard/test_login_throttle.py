@@ -126,6 +126,15 @@ class TestUserNameLock:
         clock.shift(2)
         assert signed_in(attempt(client, "alice", "right-horse-battery"))
 
+    def test_many_other_failures_do_not_evict_a_lock(self, client, alice, clock):
+        """Failures from hundreds of addresses make hundreds of cache entries; the local-memory cache
+        holds them all instead of dropping entries, the lock among them."""
+        for _ in range(LIMIT):
+            attempt(client, "alice", "wrong")
+        for number in range(400):
+            attempt(client, f"nobody-{number}", "guess", address=f"10.1.{number // 250}.{number % 250}")
+        assert attempt(client, "alice", "right-horse-battery").status_code == 429
+
     def test_admin_login_is_limited_too(self, client, django_user_model, clock):
         django_user_model.objects.create_superuser("root", password="root-long-password")
         for _ in range(LIMIT):
