@@ -97,8 +97,9 @@ class TestSettings:
             settings_from(**{variable: value})
 
     def test_check_deploy_is_clean_with_the_production_values(self, tmp_path):
+        # The browser tests' session sets DJANGO_ALLOW_ASYNC_UNSAFE (tests/e2e/conftest.py); no deployment does.
         environment = {
-            **os.environ,
+            **{name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"},
             **PRODUCTION,
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "LABELYARD_DATA_DIR": str(tmp_path / "data"),
