@@ -1,7 +1,7 @@
 """Importing labels from a DataGym JSON file: the one function the import page, the API and the
 ``import_labels`` command call, and the background job around it (decisions.md "DataGym JSON import").
 
-The whole file is read and checked first (exports.formats.datagym.read); only a valid file is
+The whole file is read and checked first (formats.datagym.read); only a valid file is
 written, in one transaction: one UPDATE of the task versions, one upsert of the TaskLabels rows
 (COPY on PostgreSQL, bulk_create elsewhere) and one project revision bump. docs/import.md has the rules.
 """
@@ -14,11 +14,11 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from exports.formats import datagym
-from labeling import document as labels_document
+from formats import datagym, jsonio
+from labeling import jobs
 from labeling.models import ImportJob, Task, TaskLabels
-from labelyard import jsonio
-from projects import config
+from rules import configuration as config
+from rules import labels as labels_document
 
 MEGABYTE = 1024 * 1024
 CHUNK = 2000  # ids per query where a database caps the number of parameters (SQLite)
@@ -261,7 +261,7 @@ def _upsert_postgresql(rows, user_id, fresh):
     """COPY the rows into TaskLabels: straight in when the tasks have no rows yet, else into a
     temporary table followed by one INSERT ... ON CONFLICT.
 
-    COPY is 6x faster than bulk_create for JSON rows (spec performance-notes.md). The task rows
+    COPY is 6x faster than bulk_create for JSON rows (docs/decisions.md "Measured costs"). The task rows
     are locked by the version UPDATE before this runs, and every label save bumps the version
     first, so no row can appear between the check for `fresh` and the COPY.
     """
@@ -308,8 +308,6 @@ def _copy(cursor, statement, rows, suffix):
 
 def start_import(project, upload, *, dry_run=False, match_by_name=False, clip=False, user=None):
     """Store `upload` as an ImportJob; run it now when small, else queue it for a worker."""
-    from labeling import tasks  # imported here to avoid an import cycle
-
     check_size(upload.size)
     job = ImportJob(
         project=project,
@@ -326,7 +324,7 @@ def start_import(project, upload, *, dry_run=False, match_by_name=False, clip=Fa
         run_import_job(job.pk)
         job.refresh_from_db()
     else:
-        tasks.run_import.delay_on_commit(job.pk)
+        jobs.run_import.delay_on_commit(job.pk)
     return job
 
 

@@ -3,9 +3,9 @@
 from django.db import transaction
 from django.db.models import F
 
-from labeling import document as labels_document
 from labeling.models import Task, TaskLabels
-from projects import config
+from rules import configuration as config
+from rules import labels as labels_document
 
 
 class StaleVersion(Exception):

@@ -10,12 +10,12 @@ from django.db import connection, transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 
-from labeling import document as labels_document
 from labeling.labels import index_for, read_labels
 from labeling.lifecycle import move
 from labeling.models import Task
 from labeling.states import State, TransitionError
 from projects import access
+from rules import labels as labels_document
 
 CLAIM_ATTEMPTS = 20
 

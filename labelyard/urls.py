@@ -22,9 +22,9 @@ urlpatterns = [
     ),
     path("", include("labeling.urls")),
     path("", include("exports.urls")),
-    path("", include("projects.urls")),
-    path("", include("projects.datagym_v1_urls")),
-    path("api/", include("projects.api_urls")),
+    path("", include("labeling.project_urls")),
+    path("", include("datagym_v1.urls")),
+    path("api/", include("api.urls")),
     # Last: unknown /api/ paths get a JSON 404 instead of an HTML page or an APPEND_SLASH redirect.
     re_path(r"^api(?:/.*)?$", api_errors.not_found_view, name="api-not-found"),
 ]

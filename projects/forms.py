@@ -1,10 +1,10 @@
-"""Forms of the project pages; configuration text is checked by projects.config."""
+"""Forms of the project pages; configuration text is checked by rules.configuration."""
 
 from django import forms
 
-from labelyard import jsonio
-from projects import config
+from formats import jsonio
 from projects.models import Dataset, Project
+from rules import configuration as config
 
 
 def parse_configuration_text(text):

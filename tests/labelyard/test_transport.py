@@ -14,7 +14,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from exports.models import ExportJob
-from labelyard import content_security_policy, jsonio
+from formats import jsonio
+from labelyard import content_security_policy
 from labelyard.private_sqlite.base import make_private
 from tests.conftest import ROOT
 from tests.exports.conftest import SEED_CONFIGURATION, add_member, make_project

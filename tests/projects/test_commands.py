@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from demo.seeding import CONFIGURATION
+from formats import jsonio
 from labeling.models import Task
 from labeling.states import State
-from labelyard import jsonio
-from projects.demo import CONFIGURATION
 from projects.models import Media, Project, ProjectMember
 
 pytestmark = pytest.mark.django_db
