@@ -1,10 +1,11 @@
 """Every page works in Chromium under the Content-Security-Policy (labelyard/content_security_policy.py):
 no violation is reported, the workspace draws, Swagger UI renders, and the behaviours that were
-inline handlers (confirm, submit on change) still work from static/js/behaviours.js."""
+inline handlers (confirm, submit on change) still work from static/js/behaviours.js, and the dataset
+page's URL-import progress (static/projects/url-imports.js) polls the API and reloads when done."""
 
 import pytest
 
-from projects.models import ProjectMember
+from projects.models import ProjectMember, UrlImportItem, UrlImportJob
 from tests.e2e.conftest import wait_ready
 
 # Chromium reports each refused script, style or handler on the console with this wording.
@@ -68,6 +69,21 @@ def test_pages_run_under_the_policy(open_as, street_project, live_server, django
     with page.expect_navigation():
         page.select_option(f'select[aria-label="Role of {users["labeler"].username}"]', "reviewer")
     assert ProjectMember.objects.get(project=project, user=users["labeler"]).role == "reviewer"
+
+    # A URL import in progress: the page polls its job through the API (connect-src) and moves the
+    # counts, then reloads once the job is done. No worker runs here; the test plays its part.
+    job = UrlImportJob.objects.create(dataset=dataset, created_by=admin)
+    for index in range(2):
+        UrlImportItem.objects.create(job=job, index=index, url=f"https://images.example/{index}.png")
+    visit(page, f"{live_server.url}/datasets/{dataset.pk}/", f'tr[data-job="{job.pk}"] .added')
+    assert page.text_content(f'tr[data-job="{job.pk}"] .added') == "0 of 2"
+    job.items.filter(index=0).update(state=UrlImportItem.State.ADDED)
+    page.wait_for_selector(f'tr[data-job="{job.pk}"] .added:text-is("1 of 2")', timeout=15_000)
+    job.items.filter(index=1).update(state=UrlImportItem.State.FAILED, error="1.png: no such image")
+    with page.expect_navigation(timeout=15_000):
+        UrlImportJob.objects.filter(pk=job.pk).update(status=UrlImportJob.Status.DONE)
+    assert page.text_content(f'tr[data-job="{job.pk}"] .state').strip() == "Done"
+    assert page.violations == [] and page.evaluate("window.__violations || []") == []
 
     # Detach asks first: dismissed, nothing changes.
     page.goto(f"{live_server.url}/datasets/{dataset.pk}/")
