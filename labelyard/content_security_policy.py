@@ -3,11 +3,16 @@
 The built-in policy lets pages run only scripts and style sheets served by the site itself: no
 inline scripts, event-handler attributes or eval, so markup an attacker slips into a page cannot
 run. Page scripts are files under static/; element style attributes stay allowed (colour swatches,
-the workspace's panels). LABELYARD_CONTENT_SECURITY_POLICY replaces the policy for a deployment that
-needs more, e.g. another origin for images.
+the workspace's panels). With a bucket, images (thumbnails, the workspace's image) are redirects to
+its presigned URLs (projects/stored.py), so the bucket's origin is allowed for images too.
+LABELYARD_CONTENT_SECURITY_POLICY replaces the policy for a deployment that needs more, e.g. another
+origin for images.
 """
 
 from django.conf import settings
+from django.core.files.storage import storages
+
+from projects import stored
 
 POLICY = "; ".join(
     [
@@ -28,7 +33,10 @@ POLICY = "; ".join(
 
 
 def policy():
-    return settings.LABELYARD_CONTENT_SECURITY_POLICY or POLICY
+    if settings.LABELYARD_CONTENT_SECURITY_POLICY:
+        return settings.LABELYARD_CONTENT_SECURITY_POLICY
+    bucket = stored.download_origin(storages["default"])
+    return POLICY.replace("img-src 'self'", f"img-src 'self' {bucket}") if bucket else POLICY
 
 
 class ContentSecurityPolicyMiddleware:

@@ -11,11 +11,13 @@ file once the caller has checked who may see it (docs/export.md, "Downloads").
 """
 
 import collections
+import functools
 import io
 import mimetypes
 import posixpath
 import sys
 import tempfile
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -350,6 +352,16 @@ def delete_folder(storage, folder):
         delete_folder(storage, f"{folder}/{name}")
     # FileSystemStorage deletes an empty folder; a storage without folders has nothing to delete.
     storage.delete(folder)
+
+
+@functools.lru_cache(maxsize=8)
+def download_origin(storage):
+    """The origin (scheme://host[:port]) the bucket's presigned URLs point at, or None for local files:
+    pages let images come from it (labelyard/content_security_policy.py)."""
+    if not in_bucket(storage):
+        return None
+    parts = urllib.parse.urlsplit(storage.url("origin"))
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def download(storage, name, content_type, *, filename=None, as_attachment=False):

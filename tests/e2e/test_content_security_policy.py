@@ -112,3 +112,21 @@ def test_login_page_under_the_policy(chromium, live_server, django_user_model):
     assert page.url == live_server.url + "/"
     assert page.violations == []
     context.close()
+
+
+@pytest.mark.browser
+def test_images_in_a_bucket_show_under_the_policy(s3_storage, s3_endpoint, open_as, street_project, live_server):
+    """With a bucket, the dataset page's thumbnails and the workspace's image are redirects to presigned
+    URLs (projects/stored.py): Chromium follows them and shows the images, and the policy allows it."""
+    project, users = street_project
+    page = watch(open_as(users["admin"]))
+    from_bucket = []
+    page.on("response", lambda response: response.url.startswith(s3_endpoint) and from_bucket.append(response))
+    visit(page, f"{live_server.url}/datasets/{project.datasets.get().pk}/", "#drop-zone")
+    page.wait_for_function("[...document.images].every((image) => image.complete)")
+    widths = page.eval_on_selector_all("img[src*='/thumbnail']", "images => images.map((i) => i.naturalWidth)")
+    assert widths and all(widths), widths
+    task = project.tasks.order_by("pk").first()
+    visit(page, f"{live_server.url}/tasks/{task.pk}/label", "body[data-workspace-ready=true]")
+    assert any(f"/{task.media.file.name}?" in response.url for response in from_bucket)
+    assert from_bucket and all(response.status == 200 for response in from_bucket)

@@ -176,6 +176,12 @@ class TestContentSecurityPolicy:
             assert "script-src 'self'" in policy and "object-src 'none'" in policy, path
             assert "'unsafe-inline'" not in policy.replace("style-src-attr 'unsafe-inline'", ""), path
 
+    def test_images_may_come_from_the_bucket(self, client, s3_storage, s3_endpoint):
+        """Image views redirect to the bucket's presigned URLs (projects/stored.py); pages may show them."""
+        policy = client.get("/accounts/login/")["Content-Security-Policy"]
+        assert f"img-src 'self' {s3_endpoint} data: blob:" in policy
+        assert "script-src 'self';" in policy and s3_endpoint not in policy.replace(f"'self' {s3_endpoint}", "")
+
     def test_a_deployment_may_replace_it(self, client, settings):
         settings.LABELYARD_CONTENT_SECURITY_POLICY = "default-src 'self' https://images.example.com"
         assert client.get("/accounts/login/")["Content-Security-Policy"] == settings.LABELYARD_CONTENT_SECURITY_POLICY
