@@ -74,6 +74,15 @@ def admin_client(client, admin_user):
     return client
 
 
+@pytest.fixture(params=["local files", "bucket"])
+def either_storage(request):
+    """Runs the test twice: on local files, and on a fresh bucket of the S3-compatible server
+    (tests/storage_server.py, the s3_storage fixture)."""
+    if request.param == "bucket":
+        request.getfixturevalue("s3_storage")
+    return request.param
+
+
 def stored_bytes(name):
     """The content of a file of an export job or release, read through Django's storage API."""
     with storages["exports"].open(str(name), "rb") as handle:

@@ -147,6 +147,7 @@ class TestSeedShape:
         assert refused.status_code == 401 and refused["WWW-Authenticate"] == "Token" and refused.content
 
 
+@pytest.mark.usefixtures("either_storage")
 class TestReuse:
     def test_unchanged_project_reuses_the_job(self):
         """Exporting again with the same options and no change returns the finished job."""
@@ -196,6 +197,7 @@ class TestReuse:
         assert (twin.state, twin.file, twin.size) == (ExportJob.State.DONE, first.file, first.size)
 
 
+@pytest.mark.usefixtures("either_storage")
 class TestIdempotence:
     def test_build_export_twice_writes_nothing_new(self):
         """A second build_export() run of a finished job writes nothing."""
@@ -256,6 +258,7 @@ class TestIdempotence:
         assert job.state == ExportJob.State.FAILED and "3 times" in job.error
 
 
+@pytest.mark.usefixtures("either_storage")
 class TestFailure:
     def test_failure_stores_the_message(self, monkeypatch):
         """An error while building fails the job with a message and no file."""

@@ -7,7 +7,7 @@ from exports.models import ExportJob
 from formats import jsonio
 from tests.exports.conftest import SEED_CONFIGURATION, SEGMENTATION_CONFIGURATION, make_project
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("either_storage")]
 
 RING = [[100, 100], [900, 120], [800, 700], [150, 650]]
 SEGMENTED = {"geometries": [{"id": "s", "class": "seqmentation", "coordinates": [RING]}]}

@@ -105,6 +105,7 @@ def read(release, field="file"):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("either_storage")
 class TestBuildRelease:
     def test_counts_and_files(self):
         """A bitmap release lists every task as a sample; labelled ones have bitmaps and annotations."""
@@ -311,6 +312,7 @@ def coco_iou_check(release, tmp_path):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("either_storage")
 class TestCoco:
     def test_masks_match_labelyard_rendering(self, tmp_path):
         """pycocotools decodes every annotation to Labelyard's own mask (IoU >= 0.99); holes are RLE."""
