@@ -6,26 +6,26 @@ written, in one transaction: one UPDATE of the task versions, one upsert of the 
 (COPY on PostgreSQL, bulk_create elsewhere) and one project revision bump. docs/import.md has the rules.
 """
 
+import logging
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from background import claims
 from formats import datagym, jsonio
-from labeling import jobs
 from labeling.models import ImportJob, Task, TaskLabels
 from rules import configuration as config
 from rules import labels as labels_document
+
+logger = logging.getLogger(__name__)
 
 MEGABYTE = 1024 * 1024
 CHUNK = 2000  # ids per query where a database caps the number of parameters (SQLite)
 COPY_BATCH = 500  # tasks per write to the COPY stream
 READ_SHARE = 85  # percent of the progress bar spent reading and checking the file
-STALE_AFTER = timedelta(minutes=15)  # a RUNNING job this quiet lost its worker and may be claimed again
-MAX_ATTEMPTS = 3
 
 
 class ImportRejected(ValueError):
@@ -324,44 +324,38 @@ def start_import(project, upload, *, dry_run=False, match_by_name=False, clip=Fa
         run_import_job(job.pk)
         job.refresh_from_db()
     else:
-        jobs.run_import.delay_on_commit(job.pk)
+        job.send()
     return job
 
 
 def held_for(job_id):
     """Seconds until a running import's heartbeat goes stale; None when it is not running."""
-    beat = (
-        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, attempts__lt=MAX_ATTEMPTS)
-        .values_list("heartbeat_at", flat=True)
-        .first()
-    )
-    if beat is None:
-        return None
-    return max(1, int((beat + STALE_AFTER - timezone.now()).total_seconds()) + 1)
+    return claims.held_for(ImportJob, job_id)
+
+
+class TakenOver(Exception):
+    """Another run claimed the job after this one's heartbeat went stale; this run's writes roll back."""
 
 
 def run_import_job(job_id):
     """Claim the job, import its file, record the outcome. A second run does nothing.
 
-    The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat); the labels
-    and the switch to DONE commit together, so a redelivered message cannot import twice. When
-    another run holds the job (its worker may have died), returns the seconds after which a new
-    try could take it over; otherwise None.
+    The claim is background.claims.claim (one conditional UPDATE that counts the attempt; a stale
+    job past its attempts fails). Every later update names this claim's attempt, so a run that was
+    taken over records nothing and its labels roll back; the labels and the switch to DONE commit
+    together, so a redelivered message cannot import twice. When another run holds the job (its
+    worker may have died), returns the seconds after which a new try could take it over; else None.
     """
-    now = timezone.now()
-    claimable = Q(status=ImportJob.Status.QUEUED) | Q(
-        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
-    )
-    jobs = ImportJob.objects.filter(pk=job_id, attempts__lt=MAX_ATTEMPTS)
-    if not jobs.filter(claimable).update(status=ImportJob.Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now):
+    job = claims.claim(ImportJob, job_id, select_related=["project__label_configuration", "created_by"])
+    if job is None:
         return held_for(job_id)
-    job = ImportJob.objects.select_related("project__label_configuration", "created_by").get(pk=job_id)
 
     def progress(percent):
-        jobs.update(progress=percent, heartbeat_at=timezone.now())
+        claims.beat(job, progress=percent)
 
-    def finish(status, **fields):
-        jobs.update(status=status, progress=100, finished_at=timezone.now(), **fields)
+    def done(summary):
+        if not claims.finish(job, summary=summary.as_dict()):
+            raise TakenOver()
 
     try:
         with job.file.open("rb") as handle:
@@ -374,12 +368,24 @@ def run_import_job(job_id):
             clip=job.clip,
             user=job.created_by,
             progress=progress,
-            on_done=lambda summary: finish(ImportJob.Status.DONE, summary=summary.as_dict()),
+            on_done=done,
         )
+    except TakenOver:
+        return None
     except ImportRejected as rejected:
-        finish(ImportJob.Status.REJECTED, errors=rejected.errors)
+        message = f"The file has {len(rejected.errors)} error(s); nothing was imported."
+        if not claims.ours(job).update(
+            state=ImportJob.State.FAILED,
+            progress=100,
+            finished_at=timezone.now(),
+            error=message,
+            errors=rejected.errors,
+        ):
+            return None
     except Exception as error:
-        finish(ImportJob.Status.FAILED, message=f"{type(error).__name__}: {error}")
+        logger.exception("Import %s failed", job_id)
+        claims.fail(ImportJob, job_id, error, progress=100)
         raise
     job.file.delete(save=False)
-    jobs.update(file="")
+    ImportJob.objects.filter(pk=job_id).update(file="")
+    return None

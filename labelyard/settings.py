@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "background",
     "projects",
     "labeling",
     "exports",
@@ -172,6 +173,20 @@ if CELERY_BROKER_URL == "filesystem://":
 else:
     # Redelivery of unacknowledged (late-ack) messages after a worker dies.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Every job is idempotent by claim (background/claims.py), so a message is acknowledged only once its
+# task ran, and goes back to the queue when its worker process dies.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A deployment (or a test's worker) can keep its jobs on a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Background jobs (background/): a queued or running job whose heartbeat is older than this lost its
+# message or its worker; the sweeper, run by Celery beat (`celery worker -B`), sends it again.
+LABELYARD_JOB_STALE_SECONDS = int(os.environ.get("LABELYARD_JOB_STALE_SECONDS", "300"))
+LABELYARD_JOB_SWEEP_SECONDS = float(os.environ.get("LABELYARD_JOB_SWEEP_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE = {
+    "sweep background jobs": {"task": "background.jobs.sweep", "schedule": LABELYARD_JOB_SWEEP_SECONDS},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = _env_flag("CELERY_TASK_ALWAYS_EAGER", "0")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True

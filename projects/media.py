@@ -5,6 +5,7 @@ import hashlib
 import http.client
 import io
 import ipaddress
+import logging
 import socket
 import tempfile
 import urllib.parse
@@ -17,8 +18,10 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from projects import jobs
-from projects.models import Media, Project
+from background import claims
+from projects.models import Media, Project, ThumbnailJob
+
+logger = logging.getLogger(__name__)
 
 # Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
 # trusted from the client, so a file that lies about its type is caught.
@@ -164,24 +167,34 @@ def add_image(dataset, fileobj, name):
     try:
         with transaction.atomic():
             media.save()
+            job = ThumbnailJob.objects.create(media=media)
     except Exception:
         media.file.delete(save=False)
         raise
-    jobs.make_thumbnail.delay_on_commit(str(media.pk))
+    job.send()
     return media
 
 
 def make_thumbnail(media_id):
-    """Write a small JPEG preview of an image; does nothing if it exists or the media is gone."""
-    media = Media.objects.filter(pk=media_id, thumbnail="").exclude(file="").first()
-    if media is None:
+    """Run the image's ThumbnailJob: write a small JPEG preview. A second run, or one for an image
+    that is gone, does nothing (background/claims.py)."""
+    job = claims.claim(ThumbnailJob, media_id, select_related=["media"])
+    if job is None:
         return
-    with media.file.open("rb") as source, Image.open(source) as image:
-        image.thumbnail(THUMBNAIL_SIZE)
-        out = io.BytesIO()
-        image.convert("RGB").save(out, "JPEG", quality=80)
-    media.thumbnail.save(f"{media.pk}.jpg", ContentFile(out.getvalue()), save=False)
-    Media.objects.filter(pk=media.pk).update(thumbnail=media.thumbnail.name)
+    media = job.media
+    try:
+        if not media.thumbnail and media.file:
+            with media.file.open("rb") as source, Image.open(source) as image:
+                image.thumbnail(THUMBNAIL_SIZE)
+                out = io.BytesIO()
+                image.convert("RGB").save(out, "JPEG", quality=80)
+            media.thumbnail.save(f"{media.pk}.jpg", ContentFile(out.getvalue()), save=False)
+            Media.objects.filter(pk=media.pk).update(thumbnail=media.thumbnail.name)
+    except Exception as error:
+        logger.exception("Thumbnail of %s failed", media_id)
+        claims.fail(ThumbnailJob, media_id, error)
+        return
+    claims.finish(job)
 
 
 URL_FETCH_TIMEOUT = 20

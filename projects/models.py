@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import F
 from django.urls import reverse
 
+from background.models import BackgroundJob
+
 
 class Project(models.Model):
     name = models.CharField(max_length=128, unique=True)
@@ -111,6 +113,26 @@ class Media(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class ThumbnailJob(BackgroundJob):
+    """The making of one image's thumbnail (projects.media.make_thumbnail), queued with the upload.
+
+    A row, like every background job, so a thumbnail whose message or worker was lost is sent again
+    by the sweeper (background/sweeping.py) a bounded number of times, and one that cannot be made
+    ends failed with its reason instead of being sent again every sweep.
+    """
+
+    task_name = "projects.jobs.make_thumbnail"
+
+    # The image's id is the job's: the task is sent the image's id, as before jobs had rows.
+    media = models.OneToOneField(Media, primary_key=True, on_delete=models.CASCADE, related_name="thumbnail_job")
+
+    class Meta(BackgroundJob.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Thumbnail of {self.media_id} ({self.state})"
 
 
 class ApiToken(models.Model):

@@ -87,7 +87,7 @@ class World:
         self.export_chunk = ExportChunk.objects.create(job=self.export, index=0, start=0, stop=0, done=True)
         self.release = self._finished_release()
         self.import_job = ImportJob.objects.create(project=self.project, created_by=admin, original_name="x.json",
-                                                   status=ImportJob.Status.DONE)  # fmt: skip
+                                                   state=ImportJob.State.DONE)  # fmt: skip
         self.group = Group.objects.create(name="matrix group")
         self.api_token = tokens.create_token(admin, "listed")[0]
 
