@@ -2,11 +2,14 @@
 
 Imports COUNT tasks x 20 geometries (bench/import_labels.py's file) into a fresh project whose
 tasks are completed, then builds the DataGym JSON export in this process twice (a new revision
-each time, so the second is built, not reused), and prints each export's time. Freshly COPYed rows
-carry no hint bits: the first reader of each row asks the transaction log whether its writer
-committed and dirties the page; the second reader finds the bits set.
+each time, so the second is built, not reused), and prints each export's time and its snapshot
+phase (the database read). Freshly COPYed rows carry no hint bits: the first reader of each row
+asks the transaction log whether its writer committed and dirties the page; the second reader
+finds the bits set. With `hints`, before each export it also counts the tuples of the labels
+table (and its TOAST table) whose hint bit is not set yet, which the machine's load does not change.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ly_bench .venv/bin/python bench/export_after_import.py 10000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ly_bench .venv/bin/python bench/export_after_import.py 10000 hints
 """
 
 import os
@@ -42,14 +45,36 @@ def export(project):
         project=project, options=build.normalise_options(), base_url="http://localhost", revision=project.revision
     )
     started = time.perf_counter()
-    build.build_export(job.pk, render=build.render_inline)
+    build.build_export(job.pk, render=lambda job_id: None)
+    snapshot = time.perf_counter() - started
+    build.render_inline(job.pk)
     elapsed = time.perf_counter() - started
     job.refresh_from_db()
     assert job.state == ExportJob.State.DONE, job.error
-    return job, elapsed
+    return job, elapsed, snapshot
 
 
-def main(count):
+def unhinted():
+    """Tuples of the labels table and its TOAST table whose page does not yet say their inserting
+    transaction committed (HEAP_XMIN_COMMITTED, 0x0100), read with pageinspect (superuser)."""
+    counts = []
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        cursor.execute(
+            "SELECT c.oid::regclass::text, t.oid::regclass::text FROM pg_class c "
+            "JOIN pg_class t ON t.oid = c.reltoastrelid WHERE c.relname = 'labeling_tasklabels'"
+        )
+        for relation in cursor.fetchone():
+            cursor.execute(
+                "SELECT count(*) FROM generate_series(0, pg_relation_size(%s::regclass) / 8192 - 1) AS page, "
+                "heap_page_items(get_raw_page(%s, page::int)) WHERE t_infomask & 256 = 0 AND t_xmin IS NOT NULL",
+                [relation, relation],
+            )
+            counts.append(cursor.fetchone()[0])
+    return counts
+
+
+def main(count, mode="export"):
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}", flush=True)
     get_resolver().url_patterns  # noqa: B018 - load the views first, as a running worker has
@@ -59,11 +84,17 @@ def main(count):
     started = time.perf_counter()
     import_labels(project, data)
     print(f"import of {count} tasks: {time.perf_counter() - started:.2f} s", flush=True)
-    for label in ("first export", "second export"):
-        job, elapsed = export(project)
-        print(f"{label}: tasks={job.task_count} json={job.size / 1e6:.1f} MB time={elapsed:.2f} s", flush=True)
+    for label in ("first", "second"):
+        if mode == "hints":
+            print(f"before the {label} export: tuples without the committed hint (table, TOAST): {unhinted()}")
+        job, elapsed, snapshot = export(project)
+        print(
+            f"{label} export: tasks={job.task_count} json={job.size / 1e6:.1f} MB time={elapsed:.2f} s "
+            f"(snapshot {snapshot:.2f} s)",
+            flush=True,
+        )
     Project.objects.filter(pk=project.pk).delete()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10000, *sys.argv[2:])
