@@ -33,7 +33,7 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	@echo "Labelyard on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A labelyard worker --loglevel=warning --concurrency=2 & \
+	$(BIN)/celery -A labelyard worker -B --loglevel=warning --concurrency=2 & \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 # The workspace's ES modules are tested by Node's own runner (tests/js/); no npm packages are needed.
