@@ -14,14 +14,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from celery import current_task
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from background import claims
-from exports import jobs, snapshot
+from exports import jobs, pipeline, snapshot
 from exports.models import ExportChunk, ExportJob
 from formats import datagym
 from labeling.models import Task, TaskLabels
@@ -133,15 +132,13 @@ def _build(job, render):
     )
     snapshot_name = job_dir(job) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
     os.replace(scratch, media_path(snapshot_name))
-    ExportChunk.objects.bulk_create(
-        ExportChunk(job=job, index=i, start=start, stop=stop) for i, (start, stop) in enumerate(ranges)
-    )
-    if not claims.beat(
+    if not pipeline.record_chunks(
         job,
+        ExportChunk,
+        ranges,
         snapshot=str(snapshot_name),
         revision=revision,
         task_count=count,
-        chunks_total=len(ranges),
         progress=SNAPSHOT_SHARE,
     ):
         return  # taken over by a run that found this one's heartbeat stale
@@ -152,11 +149,7 @@ def _build(job, render):
 
 
 def _dispatch_chunks(job_id):
-
-    # Chunks go to the queue the build task came from, so routing exports to a dedicated queue
-    # (or a test's private one) keeps all of their work there.
-    request = current_task.request if current_task else None
-    queue = ((request and request.delivery_info) or {}).get("routing_key")
+    queue = pipeline.chunk_queue()
     for chunk_id in ExportChunk.objects.filter(job_id=job_id).values_list("pk", flat=True):
         jobs.render_mask_chunk.apply_async_on_commit((chunk_id,), queue=queue)
 

@@ -19,7 +19,6 @@ from datetime import UTC
 from pathlib import Path
 
 import numpy as np
-from celery import current_task
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -28,7 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from background import claims
-from exports import jobs, signing, snapshot
+from exports import jobs, pipeline, signing, snapshot
 from exports.models import Release, ReleaseChunk
 from formats import coco, segments
 from labeling.states import State
@@ -201,15 +200,13 @@ def _build(release, render):
     )
     name = release_dir(release) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
     os.replace(scratch, media_path(name))
-    ReleaseChunk.objects.bulk_create(
-        ReleaseChunk(job=release, index=i, start=start, stop=stop) for i, (start, stop) in enumerate(chunks)
-    )
-    if not claims.beat(
+    if not pipeline.record_chunks(
         release,
+        ReleaseChunk,
+        chunks,
         snapshot=str(name),
         revision=revision,
         sample_count=count,
-        chunks_total=len(chunks),
         progress=SNAPSHOT_SHARE,
     ):
         return  # taken over by a run that found this one's heartbeat stale
@@ -220,10 +217,7 @@ def _build(release, render):
 
 
 def _dispatch_chunks(release_id, attempt, chunks):
-
-    # Chunks go to the queue the build task came from, so a dedicated queue keeps all the work.
-    request = current_task.request if current_task else None
-    queue = ((request and request.delivery_info) or {}).get("routing_key")
+    queue = pipeline.chunk_queue()
     for index, (start, stop) in enumerate(chunks):
         jobs.render_release_chunk.apply_async_on_commit((release_id, attempt, index, start, stop), queue=queue)
 
