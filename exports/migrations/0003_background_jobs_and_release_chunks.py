@@ -11,7 +11,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('exports', '0002_add_release'),
-        ('projects', '0003_add_thumbnail_job'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
