@@ -71,10 +71,10 @@ def start_export(project, user, options, base_url):
             .exclude(state=JobState.FAILED)
             .first()
         )
-        if existing is not None and (not claims.is_stale(existing) or existing.state == JobState.DONE):
-            return existing, False
-        if existing is not None and claims.send_again(ExportJob, existing.pk):
+        if existing is not None and existing.state != JobState.DONE and claims.is_stale(existing):
+            claims.send_again(ExportJob, existing.pk)
             existing.refresh_from_db()
+        if existing is not None and existing.state != JobState.FAILED:
             return existing, False
         job = ExportJob.objects.create(
             project=project, created_by=user, options=options, base_url=base_url, revision=revision

@@ -1,8 +1,8 @@
-"""Django admin for projects, members, label configurations, datasets, media, thumbnail jobs and API tokens."""
+"""Django admin for projects, members, label configurations, datasets, media and API tokens."""
 
 from django.contrib import admin
 
-from projects.models import ApiToken, Dataset, LabelConfiguration, Media, Project, ProjectMember, ThumbnailJob
+from projects.models import ApiToken, Dataset, LabelConfiguration, Media, Project, ProjectMember
 
 
 class ProjectMemberInline(admin.TabularInline):
@@ -58,11 +58,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ("revoked_at",)
     search_fields = ("name", "user__username", "prefix")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
-
-
-@admin.register(ThumbnailJob)
-class ThumbnailJobAdmin(admin.ModelAdmin):
-    list_display = ("media", "state", "attempts", "heartbeat", "created_at", "finished_at")
-    list_filter = ("state",)
-    raw_id_fields = ("media",)
-    readonly_fields = ("heartbeat", "attempts", "error")
