@@ -4,13 +4,13 @@ The import page (labeling/views/imports.py) takes the same options and stores a 
 """
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FileUploadParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.errors import ApiError
 from labeling import importing
 from labeling.views.imports import OPTIONS
 from projects import access
@@ -34,8 +34,8 @@ class ImportsView(APIView):
     """POST a DataGym JSON file (multipart ``file``, or the JSON itself as the body) to import it.
 
     Options ``dry_run``, ``match_by_name`` and ``clip`` come as query or form parameters.
-    200 with the summary for a dry run, 201 when written, 400 ``{"errors": [{path, message}]}``
-    when the file is invalid (nothing written), 413 over LABELYARD_MAX_IMPORT_BYTES.
+    200 with the summary for a dry run, 201 when written, 400 ``{detail, code, errors}`` listing
+    every problem when the file is invalid (nothing written), 413 over LABELYARD_MAX_IMPORT_BYTES.
     """
 
     parser_classes = [MultiPartParser, JSONParser, FileUploadParser]
@@ -53,8 +53,7 @@ class ImportsView(APIView):
             "application/json": {"type": "array", "items": {"type": "object"}},
         },
         parameters=[OpenApiParameter(name, bool, description=f"`{name}` import option") for name in OPTIONS],
-        responses={200: ImportSummarySerializer, 201: ImportSummarySerializer, 400: OpenApiTypes.OBJECT,
-                   413: OpenApiTypes.OBJECT},
+        responses={200: ImportSummarySerializer, 201: ImportSummarySerializer},
     )  # fmt: skip
     def post(self, request, pk):
         project = access.get_project(request.user, pk, roles={Role.ADMIN})
@@ -63,10 +62,7 @@ class ImportsView(APIView):
             options = {name: _flag(request, name) for name in OPTIONS}
             summary = importing.import_labels(project, data, user=request.user, **options)
         except importing.ImportRejected as rejected:
-            return Response(
-                {"detail": str(rejected), "code": "invalid_import", "errors": rejected.errors},
-                status=rejected.status_code,
-            )
+            raise ApiError(rejected.status_code, str(rejected), "invalid_import", rejected.errors) from rejected
         return Response(summary.as_dict(), status=status.HTTP_200_OK if summary.dry_run else status.HTTP_201_CREATED)
 
 

@@ -1,19 +1,19 @@
 """The labels API the workspace talks to: read and save a task's labels, and move it through the queue.
 
 Session-authenticated DRF views; each validates, calls one function of labeling.labels,
-labeling.queue or labeling.review, and answers. A stale save is a 409 naming the current
-version, so the client can tell the labeler instead of overwriting someone's work.
+labeling.queue or labeling.review, and answers. Errors are raised, so they take the API's one
+shape (api/errors.py). A stale save is a 409 naming the current version, so the client
+can tell the labeler instead of overwriting someone's work.
 """
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.errors import error_list
+from api.errors import ApiError
 from api.label_serializers import (
     LabelsSavedSerializer,
     LabelsSaveSerializer,
@@ -25,14 +25,6 @@ from labeling import queue, review
 from labeling.labels import InvalidLabels, StaleVersion, read_labels, save_labels
 from labeling.states import TransitionError
 from projects import access
-
-
-def _invalid(errors, detail="The request is not valid."):
-    return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-
-
-def _conflict(detail, **extra):
-    return Response({"detail": detail, **extra}, status=status.HTTP_409_CONFLICT)
 
 
 class TaskLabelsView(APIView):
@@ -52,26 +44,29 @@ class TaskLabelsView(APIView):
             }
         )
 
-    @extend_schema(request=LabelsSaveSerializer, responses={200: LabelsSavedSerializer, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=LabelsSaveSerializer, responses=LabelsSavedSerializer)
     def put(self, request, task_id):
         task = queue.open_task(request.user, task_id)
         if not queue.can_edit(task, request.user):
             raise PermissionDenied("Only the task's labeler (while it is in progress) or a project admin can edit.")
         serializer = LabelsSaveSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _invalid(error_list(serializer.errors))
+        serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
             version = save_labels(task, data["document"], data["version"], request.user)
         except StaleVersion as error:
-            return _conflict(
+            # The workspace shows `version` in its conflict dialog (static/labeling/workspace.js).
+            raise ApiError(
+                status.HTTP_409_CONFLICT,
                 "Someone else changed this task since you loaded it; reload to see their version.",
-                code="stale_version",
+                "stale_version",
                 version=error.current,
-            )
+            ) from error
         except InvalidLabels as error:
             errors = [{"path": path, "message": message} for path, message in error.errors]
-            return _invalid(errors, "The labels do not fit the label configuration.")
+            raise ApiError(
+                status.HTTP_400_BAD_REQUEST, "The labels do not fit the label configuration.", "invalid", errors
+            ) from error
         return Response({"task": task.pk, "version": version})
 
 
@@ -80,7 +75,7 @@ class _TaskActionView(APIView):
 
     roles = access.ANY_ROLE
 
-    @extend_schema(request=None, responses={200: TaskMovedSerializer, 400: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses=TaskMovedSerializer)
     def post(self, request, task_id):
         task = queue.open_task(request.user, task_id)
         if task.project.user_role not in self.roles:
@@ -88,15 +83,17 @@ class _TaskActionView(APIView):
         try:
             task = self.act(request, task)
         except TransitionError as error:
-            return _conflict(str(error), code="state_changed")
+            raise ApiError(status.HTTP_409_CONFLICT, str(error), "state_changed") from error
         except queue.NotYourTask as error:
             raise PermissionDenied(str(error)) from error
         except queue.Incomplete as error:
-            return Response({"detail": str(error), "missing": error.missing}, status=status.HTTP_400_BAD_REQUEST)
+            # One entry per unanswered question; the workspace lists their messages.
+            errors = [{"path": "", "message": sentence} for sentence in error.missing]
+            raise ApiError(status.HTTP_400_BAD_REQUEST, str(error), "incomplete", errors) from error
         except review.NotReviewable as error:
-            return _invalid([{"path": "", "message": str(error)}], str(error))
-        if isinstance(task, Response):
-            return task
+            raise ApiError(
+                status.HTTP_400_BAD_REQUEST, str(error), "not_reviewable", [{"path": "", "message": str(error)}]
+            ) from error
         return Response({"task": task.pk, "state": task.state, "next_url": self.next_url(task)})
 
 
@@ -127,6 +124,5 @@ class AcceptView(_TaskActionView):
 class RejectView(AcceptView):
     def act(self, request, task):
         serializer = RejectSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _invalid(error_list(serializer.errors))
+        serializer.is_valid(raise_exception=True)
         return review.reject(task, request.user, serializer.validated_data["comment"])

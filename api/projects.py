@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers
+from api.errors import ApiError
 from labeling.attaching import attach_dataset, create_tasks_for_dataset, detach_dataset
 from labeling.configuring import ConfirmationNeeded, save_configuration
 from labeling.creation import ProjectRejected, create_project
@@ -136,10 +137,7 @@ class ConfigurationView(APIView):
         except config.ConfigurationError as error:
             raise ValidationError({"configuration": error.errors}) from error
         except ConfirmationNeeded as needed:
-            return Response(
-                {"detail": needed.plan.summary(), "code": "confirmation_needed", "errors": []},
-                status=status.HTTP_409_CONFLICT,
-            )
+            raise ApiError(status.HTTP_409_CONFLICT, needed.plan.summary(), "confirmation_needed") from needed
         configuration.refresh_from_db()
         return Response(serializers.ConfigurationSerializer(configuration).data)
 
@@ -225,7 +223,7 @@ class ProjectDatasetList(generics.ListAPIView):
         project = project_for(self.request, self.kwargs["pk"])
         return project.datasets.annotate(media_count=Count("media")).order_by("name")
 
-    @extend_schema(request=serializers.AttachDatasetSerializer, responses=serializers.DatasetSerializer)
+    @extend_schema(request=serializers.AttachDatasetSerializer, responses={201: serializers.DatasetSerializer})
     def post(self, request, pk):
         project = project_for(request, pk, ADMIN)
         body = serializers.AttachDatasetSerializer(data=request.data)
@@ -294,7 +292,8 @@ class MediaDetail(generics.RetrieveDestroyAPIView):
 
 
 class MediaFile(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # The stored image as uploaded: its own type (projects/media.py accepts only images).
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY})
     def get(self, request, media_id):
         media = media_for(request, media_id)
         if not media.file:
@@ -355,7 +354,7 @@ class TaskMove(APIView):
         try:
             move(task, body.validated_data["state"])
         except TransitionError as error:
-            return Response({"detail": str(error), "code": "transition", "errors": []}, status=status.HTTP_409_CONFLICT)
+            raise ApiError(status.HTTP_409_CONFLICT, str(error), "transition") from error
         return Response(serializers.TaskSerializer(task).data)
 
 

@@ -47,6 +47,8 @@ class AttachDatasetSerializer(serializers.Serializer):
 
 class MediaSerializer(serializers.ModelSerializer):
     file_url = serializers.SerializerMethodField()
+    # Empty for uploaded images, so not declared as a URI (which "" is not).
+    source_url = serializers.CharField(read_only=True, help_text="The address the image was fetched from, or empty.")
 
     class Meta:
         model = Media

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api import exports, imports, labels, projects
+from api import exports, imports, labels, projects, url_imports
 
 app_name = "api"
 urlpatterns = [
@@ -22,6 +22,8 @@ urlpatterns = [
     path("datasets", projects.DatasetList.as_view(), name="datasets"),
     path("datasets/<int:pk>", projects.DatasetDetail.as_view(), name="dataset"),
     path("datasets/<int:pk>/media", projects.DatasetMediaList.as_view(), name="dataset-media"),
+    path("datasets/<int:pk>/url-imports", url_imports.DatasetUrlImports.as_view(), name="dataset-url-imports"),
+    path("url-imports/<int:job_id>", url_imports.UrlImportDetail.as_view(), name="url-import"),
     path("media/<uuid:media_id>", projects.MediaDetail.as_view(), name="media"),
     path("media/<uuid:media_id>/file", projects.MediaFile.as_view(), name="media-file"),
     path("tasks/<int:task_id>", projects.TaskDetail.as_view(), name="task"),

@@ -53,10 +53,15 @@ def claim(model, pk, select_related=(), **reset):
 
 
 def give_up(model, jobs, now=None):
-    """Fail those of `jobs` that used up their attempts; returns how many."""
-    return jobs.filter(attempts__gte=MAX_ATTEMPTS).update(
+    """Fail those of `jobs` that used up their attempts (then model.stopped(their ids)); returns how many."""
+    exhausted = list(jobs.filter(attempts__gte=MAX_ATTEMPTS).values_list("pk", flat=True))
+    if not exhausted:
+        return 0
+    count = jobs.filter(pk__in=exhausted, attempts__gte=MAX_ATTEMPTS).update(
         state=model.State.FAILED, error=model.exhausted_message(MAX_ATTEMPTS), finished_at=now or timezone.now()
     )
+    model.stopped(exhausted)
+    return count
 
 
 def ours(job):

@@ -58,6 +58,11 @@ class BackgroundJob(models.Model):
         name = cls._meta.verbose_name
         return f"The {name} stopped {attempts} times without finishing; its worker may run out of memory."
 
+    @classmethod
+    def stopped(cls, pks):
+        """Called with the ids of jobs just failed for using up their attempts: what of their work
+        is left will not run (nothing to do by default)."""
+
 
 class JobChunk(models.Model):
     """A run of a job's snapshot (one task per line) that one Celery task handles, counted done once.

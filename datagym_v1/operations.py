@@ -9,9 +9,7 @@ Labelyard has no organisations, so ``owner`` is the caller's user name everywher
 import io
 import re
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 
 from django.conf import settings
@@ -23,14 +21,15 @@ from django.utils import timezone
 from PIL import Image
 
 from formats import datagym, jsonio
-from labeling import importing
+from labeling import importing, url_imports
 from labeling.attaching import attach_dataset, create_tasks_for_dataset, detach_dataset
 from labeling.configuring import save_configuration
 from labeling.models import Task
 from labeling.states import DONE_STATES, State
 from projects import access
 from projects import media as media_module
-from projects.media import ImageRejected, add_image, add_image_from_url, clean_name
+from projects.fetching import FetchFailed
+from projects.media import ImageRejected, add_image, clean_name
 from projects.models import Dataset, LabelConfiguration, Media, Project
 from raster import masks
 from rules import configuration as config
@@ -39,7 +38,6 @@ Role = access.Role
 DATASET_NAME = re.compile(r"^[a-zA-Z0-9_ ]{1,128}$")
 DATASET_DESCRIPTION = re.compile(r"^[a-zA-Z0-9_ -]{0,128}$")
 URL_EXTENSIONS = ("jpg", "jpeg", "png")
-FETCH_TIMEOUT = 30
 CHUNK = 1 << 20
 
 
@@ -276,10 +274,10 @@ def too_large(size, limit):
     return V1Error(413, "ex_size", ["data", size, limit], f"The body is larger than {limit} bytes.")
 
 
-def url_status(url, status, media=None):
+def url_status(url, status, media_id=None):
     return {
-        "internal_media_ID": str(media.pk) if media else None,
-        "external_media_ID": media.original_name if media else None,
+        "internal_media_ID": str(media_id) if media_id else None,
+        "external_media_ID": url_imports.file_name(url) if media_id else None,
         "imageUrl": url,
         "mediaUploadStatus": status,
     }
@@ -288,43 +286,39 @@ def url_status(url, status, media=None):
 def add_urls(user, dataset_id, urls):
     """POST api/v1/media/{d}/url: one status per distinct URL (docs/datagym-v1.md section 5.4).
 
-    Each image is fetched once, checked like an upload and stored, so its size is known and it
-    stays available to the labeling UI and mask rendering even if the link later breaks.
+    As in DataGym, SUCCESS means the image is on its way: a worker fetches the URLs
+    (labeling/url_imports.py), never the request, and each answer carries the id the image will
+    have once stored, checked like an upload. A URL that cannot be fetched, or is not an image,
+    adds nothing; the native API's url-imports say why.
     """
     dataset = dataset_for(user, dataset_id)
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         raise validation([detail("body", "ex_val_invalid", ["body", "a JSON array of URL strings"])])
-    known = {
-        u.lower()
-        for u in Media.objects.filter(dataset=dataset).exclude(source_url="").values_list("source_url", flat=True)
-    }
-    results = []
-    for url in dict.fromkeys(urls):
+    urls = list(dict.fromkeys(urls))
+    if len(urls) > url_imports.MAX_URLS:
+        raise validation([detail("body", "ex_val_invalid", ["body", f"at most {url_imports.MAX_URLS} URLs"])])
+    stored = Media.objects.filter(dataset=dataset).exclude(source_url="").values_list("source_url", flat=True)
+    known = {u.lower() for u in [*stored, *url_imports.pending_urls(dataset)]}
+    results, queued = [], {}
+    for url in urls:
         if url.lower() in known:
             results.append(url_status(url, "DUPLICATE"))
             continue
-        parsed = urllib.parse.urlsplit(url)
-        name = parsed.path.rsplit("/", 1)[-1]
-        if parsed.scheme not in ("http", "https") or not parsed.netloc or not name:
+        try:
+            url_imports.check_url(url)
+        except (FetchFailed, ImageRejected):
             results.append(url_status(url, "FAILED"))
             continue
-        if parsed.query or name.rsplit(".", 1)[-1].lower() not in URL_EXTENSIONS:
+        extension = url_imports.file_name(url).rsplit(".", 1)[-1].lower()
+        if urllib.parse.urlsplit(url).query or extension not in URL_EXTENSIONS:
             results.append(url_status(url, "UNSUPPORTED_MIME_TYPE"))
             continue
-        media = _fetch_media(dataset, url)
-        results.append(url_status(url, "SUCCESS" if media else "FAILED", media))
-        if media:
-            known.add(url.lower())
-    create_tasks_for_dataset(dataset)
+        queued[url] = uuid.uuid4()
+        known.add(url.lower())
+        results.append(url_status(url, "SUCCESS", queued[url]))
+    if queued:
+        url_imports.start_url_import(dataset, list(queued), user=user, media_ids=list(queued.values()))
     return results
-
-
-def _fetch_media(dataset, url):
-    """Fetch and store one URL image; None if it cannot be fetched or is not an acceptable image."""
-    try:
-        return add_image_from_url(dataset, url)
-    except ImageRejected:
-        return None
 
 
 def delete_media(user, media_id):

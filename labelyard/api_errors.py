@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from api.errors import error_list, is_api, native_error
+from api.errors import ApiError, error_list, is_api, native_error
 from datagym_v1 import errors as v1_errors
 from datagym_v1.errors import V1_KEYS, error_to, is_v1
 
@@ -40,6 +40,8 @@ def exception_handler(exc, context):
         logger.error("Internal Server Error: %s", getattr(request, "path", "?"), exc_info=exc)
         return native_error(500, "The server failed to handle this request.", "server_error")
     headers = {k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
+    if isinstance(exc, ApiError):
+        return native_error(exc.status_code, exc.detail, exc.get_codes(), exc.errors, headers, **exc.extra)
     if isinstance(exc, exceptions.ValidationError):
         return native_error(
             response.status_code, "The request is not valid.", "invalid", error_list(exc.detail), headers

@@ -132,14 +132,16 @@ MEDIA_URL = "/media-files/"
 # Upload limits: Pillow refuses images above this many pixels (decompression bombs).
 LABELYARD_MAX_IMAGE_PIXELS = int(os.environ.get("LABELYARD_MAX_IMAGE_PIXELS", str(100_000_000)))
 LABELYARD_MAX_UPLOAD_BYTES = int(os.environ.get("LABELYARD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
-# Images added by URL (projects/media.py) are fetched only from public internet addresses, so a URL
+# Images added by URL (projects/fetching.py) are fetched only from public internet addresses, so a URL
 # cannot reach the cloud's metadata service, the database or anything else on the server's networks.
-# A site that answers only on loopback host names (a local install, `make run`, the tests) may also
-# fetch from loopback and private addresses; set the flag to decide explicitly.
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
-LABELYARD_URL_FETCH_ALLOW_PRIVATE = _env_flag(
-    "LABELYARD_URL_FETCH_ALLOW_PRIVATE", "1" if set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS else "0"
-)
+# Allowing private addresses is for a demo on one machine (`make run` sets it), never a deployment:
+# a reverse proxy in front (DJANGO_ALLOWED_HOSTS naming only 127.0.0.1) says nothing about who adds URLs.
+LABELYARD_URL_FETCH_ALLOW_PRIVATE = _env_flag("LABELYARD_URL_FETCH_ALLOW_PRIVATE", "0")
+# Seconds one URL's whole fetch may take: name lookups, connections, redirects and all reads.
+LABELYARD_URL_FETCH_TIMEOUT = float(os.environ.get("LABELYARD_URL_FETCH_TIMEOUT", "60"))
+# Tests only, never read from the environment: addresses the check counts as public, so a server
+# on one loopback address can stand for a public host (tests/projects/test_url_fetching.py).
+LABELYARD_URL_FETCH_TEST_PUBLIC_ADDRESSES = frozenset()
 # Label imports (labeling/importing.py): larger files get a 413; files above the inline size run
 # as a background job with a progress bar instead of inside the page request.
 LABELYARD_MAX_IMPORT_BYTES = int(os.environ.get("LABELYARD_MAX_IMPORT_BYTES", str(512 * 1024 * 1024)))
@@ -220,6 +222,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     # Request and response schemas apart, so read-only fields are not demanded in request bodies.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation declares the one error body of api/errors.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.errors.declare_error_responses",
+    ],
     # Swagger UI's files come from the drf-spectacular-sidecar package, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,15 +1,8 @@
 """Adding images to datasets: check a file really is a safe image, read its facts, store it."""
 
-import functools
 import hashlib
-import http.client
 import io
-import ipaddress
 import logging
-import socket
-import tempfile
-import urllib.parse
-import urllib.request
 import warnings
 from dataclasses import dataclass
 
@@ -144,8 +137,11 @@ def upright(fileobj):
     return out
 
 
-def add_image(dataset, fileobj, name):
-    """Store one uploaded image in `dataset` and return its Media; nothing is kept on error."""
+def add_image(dataset, fileobj, name, media_id=None):
+    """Store one uploaded image in `dataset` and return its Media; nothing is kept on error.
+
+    `media_id` is the id to give it, when one was promised before the image arrived
+    (labeling/url_imports.py); by default a new one."""
     name = clean_name(name)
     facts = inspect_image(fileobj, name)
     turned = upright(fileobj)
@@ -163,6 +159,8 @@ def add_image(dataset, fileobj, name):
         sha256=facts.sha256,
         size=facts.size,
     )
+    if media_id is not None:
+        media.id = media_id
     media.file.save(f"image{facts.extension}", File(fileobj), save=False)
     try:
         with transaction.atomic():
@@ -195,131 +193,6 @@ def make_thumbnail(media_id):
         claims.fail(ThumbnailJob, media_id, error)
         return
     claims.finish(job)
-
-
-URL_FETCH_TIMEOUT = 20
-
-
-def is_public_address(address):
-    """True for an internet address; False for loopback, private, link-local (cloud metadata at
-    169.254.169.254), shared, reserved and multicast ones, also when written as IPv4-mapped IPv6."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if getattr(ip, "ipv4_mapped", None) is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def check_fetch_address(address, url):
-    """Refuse a fetch from a non-public address unless LABELYARD_URL_FETCH_ALLOW_PRIVATE is set."""
-    if not settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE and not is_public_address(address):
-        raise ImageRejected(
-            f"{url}: {address} is a local or private network address; images are fetched only from "
-            "public addresses (setting LABELYARD_URL_FETCH_ALLOW_PRIVATE)."
-        )
-
-
-def _check_host(url, host, port):
-    """Check every address `host` resolves to, before anything is sent."""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
-    except (OSError, UnicodeError) as error:
-        raise ImageRejected(f"{url}: could not be fetched ({error}).") from error
-    for address in sorted(addresses):
-        check_fetch_address(address, url)
-
-
-class _CheckedConnection:
-    """Checks the address actually connected to, so a DNS answer that changes between the check
-    above and the connection (DNS rebinding) or a redirect to a local address is refused too."""
-
-    def __init__(self, *args, fetch_url, **kwargs):
-        super().__init__(*args, **kwargs)
-        create = self._create_connection
-        proxies = {urllib.parse.urlsplit(p).hostname for p in urllib.request.getproxies().values()}
-
-        def create_checked(address, *args, **kwargs):
-            sock = create(address, *args, **kwargs)
-            # Through a proxy the peer is the proxy; the target was checked by name before.
-            if address[0] not in proxies:
-                try:
-                    check_fetch_address(sock.getpeername()[0], fetch_url)
-                except ImageRejected:
-                    sock.close()
-                    raise
-            return sock
-
-        self._create_connection = create_checked
-
-
-class _CheckedHTTPConnection(_CheckedConnection, http.client.HTTPConnection):
-    pass
-
-
-class _CheckedHTTPSConnection(_CheckedConnection, http.client.HTTPSConnection):
-    pass
-
-
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, fetch_url):
-        super().__init__()
-        self.fetch_url = fetch_url
-
-    def http_open(self, req):
-        return self.do_open(functools.partial(_CheckedHTTPConnection, fetch_url=self.fetch_url), req)
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, fetch_url):
-        super().__init__()
-        self.fetch_url = fetch_url
-
-    def https_open(self, req):
-        connection = functools.partial(_CheckedHTTPSConnection, fetch_url=self.fetch_url)
-        return self.do_open(connection, req, context=self._context)
-
-
-def _open_url(url):
-    opener = urllib.request.build_opener(_HTTPHandler(url), _HTTPSHandler(url))
-    return opener.open(url, timeout=URL_FETCH_TIMEOUT)
-
-
-def add_image_from_url(dataset, url):
-    """Fetch the image at `url` once, check it like an upload, store it and remember the URL.
-
-    The file is kept, not only its size, so labeling and mask rendering keep working when the
-    link breaks later. Only public addresses are fetched from unless
-    LABELYARD_URL_FETCH_ALLOW_PRIVATE is set (server-side request forgery: a URL must not reach
-    the cloud's metadata service or the database next door). Raises ImageRejected with the reason.
-    """
-    parsed = urllib.parse.urlsplit(url.strip())
-    name = urllib.parse.unquote(parsed.path.rsplit("/", 1)[-1])
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or not parsed.hostname:
-        raise ImageRejected(f"{url}: only http and https URLs can be added.")
-    if not name:
-        raise ImageRejected(f"{url}: the URL does not end in a file name.")
-    try:
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    except ValueError as error:
-        raise ImageRejected(f"{url}: the port is not valid.") from error
-    if not settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE:
-        _check_host(url, parsed.hostname, port)
-    limit = settings.LABELYARD_MAX_UPLOAD_BYTES
-    with tempfile.TemporaryFile() as handle:
-        try:
-            with _open_url(parsed.geturl()) as response:
-                for chunk in iter(lambda: response.read(1 << 20), b""):
-                    handle.write(chunk)
-                    if handle.tell() > limit:
-                        raise ImageRejected(f"{url}: the image is larger than {limit} bytes.")
-        except (OSError, ValueError) as error:
-            if isinstance(error, ImageRejected):
-                raise
-            raise ImageRejected(f"{url}: could not be fetched ({error}).") from error
-        with transaction.atomic():
-            media = add_image(dataset, handle, name)
-            media.source_url = parsed.geturl()
-            media.save(update_fields=["source_url"])
-    return media
 
 
 def delete_media(media):

@@ -157,3 +157,54 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class UrlImportJob(BackgroundJob):
+    """Images being added to a dataset from URLs: fetched one by one by a Celery worker
+    (labeling/url_imports.py), each URL an item with its own outcome. `error` says why a failed job
+    stopped (a crash, or a worker lost too often); single URLs fail in their item."""
+
+    task_name = "labeling.jobs.fetch_url_images"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="url_imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="url_imports"
+    )
+
+    def __str__(self):
+        return f"URL import {self.pk} into dataset {self.dataset_id} ({self.state})"
+
+    @classmethod
+    def exhausted_message(cls, attempts):
+        return f"The worker fetching these URLs stopped {attempts} times."
+
+    @classmethod
+    def stopped(cls, pks):
+        UrlImportItem.objects.filter(job__in=pks, state=UrlImportItem.State.QUEUED).update(
+            state=UrlImportItem.State.FAILED, error="Not fetched: the job stopped."
+        )
+
+
+class UrlImportItem(models.Model):
+    """One URL of a UrlImportJob and what became of it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        ADDED = "added", "Added"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(UrlImportJob, on_delete=models.CASCADE, related_name="items")
+    index = models.PositiveIntegerField()
+    url = models.URLField(max_length=2000)
+    # The id the image gets when it is stored, chosen up front: the DataGym v1 API answers with it
+    # before the image is fetched. Not a foreign key: until then no such Media exists.
+    media_id = models.UUIDField(default=uuid.uuid4)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="unique_url_import_item")]
+
+    def __str__(self):
+        return f"{self.url} ({self.state})"

@@ -1,6 +1,7 @@
 """Fixtures shared by every test: isolated media storage, eager Celery by default, and a real
 Celery worker process for the tests that need one. Under CI=true a missing service fails."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -26,6 +27,22 @@ def unavailable(reason):
     if in_ci():
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def require(module):
+    """Import and return `module`; without it skip on a laptop and fail under CI=true, where every
+    test dependency is installed (pytest.importorskip would skip silently there)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        unavailable(f"`{module}` cannot be imported: {error}")
+
+
+def require_postgresql(what):
+    """Call in tests whose proof needs concurrent transactions: SQLite serialises writers, so there
+    `what` ran without true parallelism. CI runs on PostgreSQL; under CI=true another engine fails."""
+    if connection.vendor != "postgresql":
+        unavailable(f"{what}: PostgreSQL is needed (DATABASE_URL), {connection.vendor} serialises writers")
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 """Dataset pages: list and create datasets, browse their images, add images by drag and drop or
-by URL, and attach datasets to projects. Access rules come from projects.access."""
+by URL (fetched in the background, labeling/url_imports.py), and attach datasets to projects.
+Access rules come from projects.access."""
 
 from django import forms
 from django.conf import settings
@@ -9,15 +10,18 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from labeling.attaching import attach_dataset, create_tasks_for_media, detach_dataset
+from labeling.url_imports import UrlsRejected, check_urls, progress, start_url_import, with_counts
 from projects import access
-from projects.media import ImageRejected, add_image, add_image_from_url, upload_too_large
-from projects.models import Dataset
+from projects.media import ImageRejected, add_image, upload_too_large
+from projects.models import Dataset, UrlImportItem
 
 MEDIA_PAGE_SIZE = 60
-MAX_URLS = 500
+# URL imports shown on a dataset's page, newest first.
+RECENT_URL_IMPORTS = 5
 
 
 class DatasetForm(forms.ModelForm):
@@ -32,12 +36,10 @@ class UrlListForm(forms.Form):
     )
 
     def clean_urls(self):
-        urls = list(dict.fromkeys(line.strip() for line in self.cleaned_data["urls"].splitlines() if line.strip()))
-        if not urls:
-            raise forms.ValidationError("Give at least one URL.")
-        if len(urls) > MAX_URLS:
-            raise forms.ValidationError(f"At most {MAX_URLS} URLs at once.")
-        return urls
+        try:
+            return check_urls(self.cleaned_data["urls"].splitlines())
+        except UrlsRejected as rejected:
+            raise forms.ValidationError(rejected.errors) from rejected
 
 
 def _dataset(request, pk):
@@ -61,12 +63,20 @@ def dataset_list(request):
 
 @login_required
 def dataset_detail(request, pk):
-    dataset = _dataset(request, pk)
+    return _render_detail(request, _dataset(request, pk), UrlListForm())
+
+
+def _render_detail(request, dataset, url_form, status=200):
     page = Paginator(dataset.media.order_by("original_name"), MEDIA_PAGE_SIZE).get_page(request.GET.get("page"))
     attached = set(dataset.projects.values_list("pk", flat=True))
     projects = [(p, p.pk in attached) for p in access.admin_projects(request.user)]
-    context = {"dataset": dataset, "page": page, "projects": projects, "url_form": UrlListForm()}
-    return render(request, "projects/dataset_detail.html", context)
+    url_imports = list(with_counts(dataset.url_imports.all())[:RECENT_URL_IMPORTS])
+    failures = UrlImportItem.objects.filter(job__in=url_imports, state=UrlImportItem.State.FAILED)
+    for job in url_imports:
+        job.progress = progress(job)
+        job.failures = [item for item in failures if item.job_id == job.pk]
+    context = {"dataset": dataset, "page": page, "projects": projects, "url_form": url_form, "url_imports": url_imports}
+    return render(request, "projects/dataset_detail.html", context, status=status)
 
 
 @login_required
@@ -92,21 +102,16 @@ def dataset_upload(request, pk):
 @login_required
 @require_POST
 def dataset_urls(request, pk):
+    """Queue the URLs for a worker to fetch; the page then shows the job's progress. A list with
+    a bad URL queues nothing and is shown again with every problem."""
     dataset = _dataset(request, pk)
     form = UrlListForm(request.POST)
     if not form.is_valid():
-        for error in form.errors["urls"]:
-            messages.error(request, error)
-        return redirect("projects:dataset", pk=dataset.pk)
-    added = 0
-    for url in form.cleaned_data["urls"]:
-        try:
-            create_tasks_for_media(add_image_from_url(dataset, url))
-            added += 1
-        except ImageRejected as error:
-            messages.error(request, str(error))
-    messages.success(request, f"Added {added} of {len(form.cleaned_data['urls'])} URL(s).")
-    return redirect("projects:dataset", pk=dataset.pk)
+        return _render_detail(request, dataset, form, status=400)
+    urls = form.cleaned_data["urls"]
+    start_url_import(dataset, urls, user=request.user)
+    messages.success(request, f"Fetching {len(urls)} URL(s) in the background.")
+    return redirect(f"{reverse('projects:dataset', args=[dataset.pk])}#url-imports")
 
 
 @login_required

@@ -330,8 +330,9 @@ async function act(url, body) {
     leave(answer.next_url);
     return;
   }
-  const text = answer.missing
-    ? ["Answer these before completing:", ...answer.missing].join("\n").replaceAll("`", "")
+  // Errors come as {detail, code, errors} (api/errors.py); "incomplete" lists each question.
+  const text = answer.code === "incomplete"
+    ? ["Answer these before completing:", ...answer.errors.map((e) => e.message)].join("\n").replaceAll("`", "")
     : answer.detail || "That did not work.";
   message(text, true);
 }

@@ -3,10 +3,11 @@
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from exports.models import ExportJob
+from tests.conftest import require_postgresql
 from tests.exports.conftest import SEED_CONFIGURATION, add_member, make_project
 
 DOCUMENT = {"geometries": [{"id": "b", "class": "bus", "coordinates": [10, 10, 50, 40]}], "classifications": {}}
@@ -81,5 +82,4 @@ def test_parallel_requests_make_one_job(admin_user):
         thread.join(timeout=60)
     assert sorted(codes) == [200] * 7 + [201]
     assert ExportJob.objects.count() == 1
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises writers, so this ran without true parallelism; CI runs it on PostgreSQL")
+    require_postgresql("proving one job under truly parallel requests")

@@ -1,11 +1,17 @@
-"""The labels API: reading, saving with versions (409 when stale), validation errors and permissions."""
+"""The labels API: reading, saving with versions (409 when stale), validation errors and permissions.
 
+Every error body is the native API's one shape, {detail, code, errors} (docs/api.md), with
+`version` beside them on a stale save; ErrorShapeTests writes each body out by hand.
+"""
+
+from django.contrib.auth import get_user_model
 from django.test import TestCase
 from django.urls import reverse
 
 from labeling import queue
 from labeling.models import Task
 from labeling.states import State
+from projects.models import ProjectMember
 from tests.labeling.test_queue import answered, make_project
 
 POLYGON = {"id": "g1", "class": "car", "coordinates": [[1, 1], [50, 1], [50, 40]],
@@ -48,9 +54,11 @@ class LabelsApiTests(TestCase):
         self.assertEqual(self.put({"document": answered(), "version": 0}).status_code, 200)
         response = self.put({"document": {"geometries": [POLYGON]}, "version": 0})
         self.assertEqual(response.status_code, 409)
-        self.assertEqual(response.json()["code"], "stale_version")
-        self.assertEqual(response.json()["version"], 1)
-        self.assertIn("Someone else changed this task", response.json()["detail"])
+        self.assertEqual(
+            response.json(),
+            {"detail": "Someone else changed this task since you loaded it; reload to see their version.",
+             "code": "stale_version", "errors": [], "version": 1},
+        )  # fmt: skip
         self.assertEqual(self.client.get(self.url()).json()["document"], answered())
 
     def test_invalid_document_is_400_with_paths(self):
@@ -59,16 +67,24 @@ class LabelsApiTests(TestCase):
         response = self.put({"document": {"geometries": [bad]}, "version": 0})
         self.assertEqual(response.status_code, 400)
         self.assertEqual(
-            response.json()["errors"],
-            [{"path": "geometries[0].coordinates[1][0]", "message": "500 is outside the image (0 to 100)"}],
-        )
+            response.json(),
+            {"detail": "The labels do not fit the label configuration.", "code": "invalid",
+             "errors": [{"path": "geometries[0].coordinates[1][0]", "message": "500 is outside the image (0 to 100)"}]},
+        )  # fmt: skip
 
     def test_bad_bodies_are_400(self):
         """Missing fields, a negative version, or a document that is not an object give 400, never 500."""
         for body in ({}, {"document": {}, "version": -1}, {"document": [1], "version": 0}, {"version": "x"}):
             response = self.put(body)
             self.assertEqual(response.status_code, 400, body)
-            self.assertTrue(all({"path", "message"} <= set(e) for e in response.json()["errors"]))
+            answer = response.json()
+            self.assertEqual((set(answer), answer["code"]), ({"detail", "code", "errors"}, "invalid"), answer)
+            self.assertTrue(answer["errors"] and all(set(e) == {"path", "message"} for e in answer["errors"]))
+        self.assertEqual(
+            self.put({"version": 0}).json(),
+            {"detail": "The request is not valid.", "code": "invalid",
+             "errors": [{"path": "document", "message": "This field is required."}]},
+        )  # fmt: skip
         self.client.force_login(self.users["labeler"])
         response = self.client.put(self.url(), b"{not json", content_type="application/json")
         self.assertEqual(response.status_code, 400)
@@ -85,8 +101,6 @@ class LabelsApiTests(TestCase):
 
     def test_strangers_get_404(self):
         """A user outside the project cannot tell the task exists."""
-        from django.contrib.auth import get_user_model
-
         self.client.force_login(get_user_model().objects.create(username="stranger"))
         self.assertEqual(self.client.get(self.url()).status_code, 404)
 
@@ -95,7 +109,11 @@ class LabelsApiTests(TestCase):
         self.client.force_login(self.users["labeler"])
         response = self.client.post(self.url("task-complete"))
         self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json()["missing"], ["`Time of day` is required (image question)"])
+        self.assertEqual(
+            response.json(),
+            {"detail": "Answer these before completing: `Time of day` is required (image question)",
+             "code": "incomplete", "errors": [{"path": "", "message": "`Time of day` is required (image question)"}]},
+        )  # fmt: skip
         self.put({"document": answered(), "version": 0})
         response = self.client.post(self.url("task-complete"))
         self.assertEqual(response.status_code, 200)
@@ -125,3 +143,69 @@ class LabelsApiTests(TestCase):
             self.client.get(reverse("labeling:review_queue", args=[self.project.pk])), "Nothing to review"
         )
         self.assertEqual(self.client.get(reverse("labeling:queue", args=[self.project.pk])).status_code, 403)
+
+
+class ErrorShapeTests(TestCase):
+    """Each refusal of api/labels.py, with its whole body."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.project, cls.users = make_project("Shapes", images=2)
+        cls.task = queue.next_task(cls.project, cls.users["labeler"])
+
+    def post(self, name, user, body=None):
+        self.client.force_login(self.users[user])
+        url = reverse(f"api:{name}", args=[self.task.pk])
+        return self.client.post(url, body or {}, content_type="application/json")
+
+    def test_review_of_a_task_in_progress(self):
+        response = self.post("task-accept", "reviewer")
+        self.assertEqual(response.status_code, 400)
+        sentence = "Only completed or skipped tasks can be reviewed; this one is in_progress."
+        self.assertEqual(
+            response.json(),
+            {"detail": sentence, "code": "not_reviewable", "errors": [{"path": "", "message": sentence}]},
+        )
+
+    def test_reject_without_a_comment_field(self):
+        response = self.post("task-reject", "reviewer")
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(
+            response.json(),
+            {"detail": "The request is not valid.", "code": "invalid",
+             "errors": [{"path": "comment", "message": "This field is required."}]},
+        )  # fmt: skip
+
+    def test_skip_by_someone_else(self):
+        other = get_user_model().objects.create(username="shapes-other")
+        ProjectMember.objects.create(project=self.project, user=other, role="labeler")
+        self.client.force_login(other)
+        response = self.client.post(reverse("api:task-skip", args=[self.task.pk]))
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(
+            response.json(),
+            {"detail": "This task is not in progress for you; open your queue to get a task.",
+             "code": "permission_denied", "errors": []},
+        )  # fmt: skip
+
+    def test_accept_by_a_labeler(self):
+        response = self.post("task-accept", "labeler")
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(
+            response.json(),
+            {"detail": "This needs the admin or reviewer role.", "code": "permission_denied", "errors": []},
+        )
+
+    def test_stranger_and_anonymous(self):
+        self.client.force_login(get_user_model().objects.create(username="shapes-stranger"))
+        response = self.client.get(reverse("api:task-labels", args=[self.task.pk]))
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(set(response.json()), {"detail", "code", "errors"})
+        self.assertEqual(response.json()["code"], "not_found")
+        self.client.logout()
+        response = self.client.post(reverse("api:task-skip", args=[self.task.pk]))
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(
+            response.json(),
+            {"detail": "Authentication credentials were not provided.", "code": "not_authenticated", "errors": []},
+        )

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from formats import jsonio
 from labeling.attaching import attach_dataset
 from labeling.creation import create_project
+from labeling.labels import save_labels
 from labeling.models import Task
 from labeling.states import State
 from projects import tokens
@@ -109,6 +110,20 @@ class TestConfiguration:
         assert response.status_code == 200, response.content
         assert response.json()["entries"][0]["key"] == "bus"
 
+    def test_dropping_a_labelled_class_needs_confirm(self, api, project, owner):
+        """Without `confirm`, a change that would delete labels is a 409 in the error body; nothing changes."""
+        dataset = Dataset.objects.create(name="d", created_by=owner)
+        add_image(dataset, png("street.png"), "street.png")
+        attach_dataset(project, dataset)
+        task = Task.objects.select_related("project", "media").get(project=project)
+        box = {"id": "g1", "class": "car", "coordinates": [1, 1, 8, 8]}
+        save_labels(task, {"geometries": [box], "classifications": {}}, 0)
+        new = {"entries": [{"key": "bus", "name": "Bus", "kind": "polygon"}]}
+        url = f"/api/projects/{project.pk}/configuration"
+        body = error(api.put(url, {"configuration": new, "confirm": False}, format="json"), 409)
+        assert (body["code"], body["errors"]) == ("confirmation_needed", [])
+        assert api.get(url).json()["entries"][0]["key"] == "car"
+
     def test_invalid_lists_every_rule(self, api, project):
         bad = {"entries": [{"key": "status", "kind": "polygon"}, {"key": "x", "kind": "circle"}]}
         body = error(api.put(f"/api/projects/{project.pk}/configuration", {"configuration": bad}, format="json"), 400)
@@ -181,7 +196,8 @@ class TestTasks:
     def test_move_and_assign(self, api, task, labeler):
         moved = api.post(f"/api/tasks/{task.pk}/state", {"state": "waiting"}, format="json")
         assert moved.json()["state"] == State.WAITING
-        error(api.post(f"/api/tasks/{task.pk}/state", {"state": "reviewed"}, format="json"), 409)
+        refused = error(api.post(f"/api/tasks/{task.pk}/state", {"state": "reviewed"}, format="json"), 409)
+        assert (refused["code"], refused["errors"]) == ("transition", [])
         assert (
             api.post(f"/api/tasks/{task.pk}/assign", {"labeler": "labeler"}, format="json").json()["labeler"]
             == "labeler"

@@ -1,5 +1,5 @@
-"""Existing jobs keep their data when they become background jobs: import jobs' renamed fields and
-states (a rejected import is a failed one with its errors), export and release rows, and images
+"""Existing jobs keep their data when they become background jobs: import and URL import jobs'
+renamed fields and states (a rejected import is a failed one with its errors), export rows, and images
 without a thumbnail, which get a queued thumbnail job the sweeper sends at once."""
 
 from datetime import timedelta
@@ -12,13 +12,13 @@ from django.utils import timezone
 from background import sweeping
 from exports.models import ExportJob
 from labeling.models import ImportJob
-from projects.models import Media, ThumbnailJob
+from projects.models import Media, ThumbnailJob, UrlImportJob
 from tests.projects.test_jobs import png_bytes
 
 BEFORE = [
     ("labeling", "0004_store_documents_as_json"),
     ("exports", "0002_add_release"),
-    ("projects", "0002_add_api_token"),
+    ("projects", "0003_add_url_import"),
 ]
 
 
@@ -44,6 +44,9 @@ def test_jobs_keep_their_data_across_the_migration(media_root, django_capture_on
         project=project, base_url="http://x", state="done", file="exports/1/1/a.json", size=5, attempts=1
     )
     dataset = old.get_model("projects", "Dataset").objects.create(name="migrated images")
+    url_import = old.get_model("projects", "UrlImportJob").objects.create(
+        dataset=dataset, status="failed", message="The worker fetching these URLs stopped 3 times.", attempts=3
+    )
     images = old.get_model("projects", "Media").objects
     common = {"dataset": dataset, "width": 64, "height": 48, "mime_type": "image/png", "sha256": "0" * 64}
     (media_root / "datasets").mkdir(parents=True)
@@ -63,6 +66,9 @@ def test_jobs_keep_their_data_across_the_migration(media_root, django_capture_on
     assert (rows["c.json"].state, rows["c.json"].error, rows["c.json"].rejected) == ("failed", "OSError", False)
     assert (rows["d.json"].state, rows["d.json"].attempts, rows["d.json"].heartbeat) == ("running", 2, beat)
     assert {rows[n].pk for n in rows} == {done.pk, rejected.pk, failed.pk, running.pk}
+    fetched = UrlImportJob.objects.get(pk=url_import.pk)
+    assert (fetched.state, fetched.attempts) == ("failed", 3)
+    assert fetched.error == "The worker fetching these URLs stopped 3 times."
     migrated = ExportJob.objects.get(pk=export.pk)
     assert (migrated.state, migrated.file, migrated.size, migrated.attempts) == ("done", "exports/1/1/a.json", 5, 1)
 

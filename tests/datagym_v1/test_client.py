@@ -306,10 +306,14 @@ def label_element(media_id, index):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_unmodified_datagym_client_round_trip(datagym_client, project, tmp_path):
-    """Every client call succeeds against a live server and the exported labels equal the imported."""
+def test_unmodified_datagym_client_round_trip(datagym_client, project, tmp_path, settings):
+    """Every client call succeeds against a live server and the exported labels equal the imported.
+
+    URL images are fetched by a job; with eager Celery it runs once the request commits, before the
+    answer is sent. Private fetching is on so the image server on loopback is reachable."""
     from datagym.exceptions.exceptions import ClientException
 
+    settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE = True
     client = datagym_client
     images = tmp_path / "images"
     images.mkdir()

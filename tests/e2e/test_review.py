@@ -75,7 +75,9 @@ def test_two_sessions_conflict_loses_nothing(open_as, street_project):
     second.keyboard.press("4")
     click_at(second, 200, 200)
     second.wait_for_selector("#conflict", state="visible")
+    # The version comes from the 409's body (api/errors.py ERROR_SCHEMA `version`).
     assert "Someone else changed this task" in second.text_content("#conflict-text")
+    assert "(it is now at version 1)" in second.text_content("#conflict-text")
     assert second.get_attribute("#save-status", "data-state") == "conflict"
 
     document, _ = read_labels(task)

@@ -64,7 +64,7 @@ def test_label_every_kind_complete_and_export(open_as, street_project):
     # Completing before the required image question is answered is refused, naming it.
     page.click("#complete")
     page.wait_for_selector("#message.error")
-    assert "Time of day" in page.text_content("#message")
+    assert page.text_content("#message") == "Answer these before completing:\nTime of day is required (image question)"
     choose(page, "tod", "day")
     choose(page, "tod.lighting", "sunlight")
     page.select_option('fieldset[data-key="weather"] select', "rainy")

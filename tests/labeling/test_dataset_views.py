@@ -66,16 +66,27 @@ def test_upload_rejection_is_json(client, setup):
     assert response.status_code == 400
 
 
-def test_images_by_url_report_each_failure(client, setup, image_server):
+def test_images_by_url_report_each_failure(client, settings, setup, image_server, django_capture_on_commit_callbacks):
+    """A list with a bad URL is shown again with the reason and queues nothing; a good list is
+    fetched in the background and the page lists each URL that failed."""
+    settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE = True
     owner, project, dataset = setup
     client.force_login(owner)
-    urls = f"{image_server}/street.png\n{image_server}/missing.png\n{image_server}/notes.txt\nftp://x/y.png"
-    response = client.post(reverse("projects:dataset_urls", args=[dataset.pk]), {"urls": urls}, follow=True)
+    url = reverse("projects:dataset_urls", args=[dataset.pk])
+    response = client.post(url, {"urls": f"{image_server}/street.png\nftp://x/y.png"})
+    assert response.status_code == 400
+    assert "ftp://x/y.png: only http and https URLs can be added." in response.content.decode()
+    assert not dataset.url_imports.exists()
+
+    urls = f"{image_server}/street.png\n{image_server}/missing.png\n{image_server}/notes.txt"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"urls": urls}, follow=True)
     page = response.content.decode()
-    assert "Added 1 of 4 URL(s)." in page
-    assert "missing.png: could not be fetched" in page
+    assert "Fetching 3 URL(s) in the background." in page
+    page = client.get(reverse("projects:dataset", args=[dataset.pk])).content.decode()
+    assert "1 of 3" in page
+    assert f"{image_server}/missing.png: the server answered 404." in page
     assert "`notes.txt` is not an image." in page
-    assert "only http and https URLs" in page
     media = Media.objects.get()
     assert (media.original_name, media.source_url, media.width) == ("street.png", f"{image_server}/street.png", 16)
     assert Task.objects.filter(project=project, media=media).exists()

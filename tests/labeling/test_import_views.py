@@ -59,7 +59,8 @@ def test_api_multipart_dry_run_answers_200_and_writes_nothing(project, admin_cli
 def test_api_invalid_file_answers_400_with_every_error(project, admin_client):
     response = admin_client.post(url(project), jsonio.dumps(BAD_FILE), content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["errors"] == [BAD_ERROR]
+    assert response.json() == {"detail": "1 error(s); nothing was imported", "code": "invalid_import",
+                               "errors": [BAD_ERROR]}  # fmt: skip
     assert not TaskLabels.objects.exists()
     assert Task.objects.get(media_id=MEDIA).version == 0
 

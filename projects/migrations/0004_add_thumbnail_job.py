@@ -16,7 +16,7 @@ def queue_missing_thumbnails(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0002_add_api_token'),
+        ('projects', '0003_add_url_import'),
     ]
 
     operations = [
