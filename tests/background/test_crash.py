@@ -73,9 +73,8 @@ def broker(url, options, queue):
     saved = (conf.broker_url, conf.broker_transport_options, conf.task_default_queue, conf.task_always_eager)
 
     def reconnect():
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-            celery_app._pool = None
+        # Forgotten, not closed: kombu's shared pools keep serving the other broker's connections.
+        celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
     # Celery reads CELERY_BROKER_URL from the environment before its configuration.
