@@ -30,11 +30,12 @@ install-dev: $(VENV)/.stamp-dev
 
 # The demo may add images by URL from servers on this machine (LABELYARD_URL_FETCH_ALLOW_PRIVATE,
 # off everywhere else); set it to 0 to try the address rules.
+run: export LABELYARD_URL_FETCH_ALLOW_PRIVATE ?= 1
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo "Labelyard on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
-	@LABELYARD_URL_FETCH_ALLOW_PRIVATE=$${LABELYARD_URL_FETCH_ALLOW_PRIVATE:-1} $(BIN)/python -m labelyard.serve $(HOST):$(PORT)
+	$(BIN)/python -m labelyard.serve $(HOST):$(PORT)
 
 # The workspace's ES modules are tested by Node's own runner (tests/js/); no npm packages are needed.
 # The shell expands the file list: Node 22 and later take a bare directory for a test file and fail.

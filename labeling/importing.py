@@ -16,7 +16,10 @@ from django.utils import timezone
 
 from background import claims
 from formats import datagym, jsonio
+from labeling.configuring import configuration_for_write
 from labeling.models import ImportJob, Task, TaskLabels
+from projects import access
+from projects.models import LabelConfiguration
 from rules import configuration as config
 from rules import labels as labels_document
 
@@ -33,10 +36,25 @@ class ImportRejected(ValueError):
     """The file cannot be imported; ``errors`` lists every problem as {"path", "message"}."""
 
     status_code = 400
+    code = "invalid_import"
 
     def __init__(self, errors):
         self.errors = [{"path": path, "message": message} for path, message in errors]
         super().__init__(f"{len(self.errors)} error(s); nothing was imported")
+
+
+class ConfigurationChanged(ImportRejected):
+    """The label configuration changed while the file was being checked; nothing was written."""
+
+    status_code = 409
+    code = "configuration_changed"
+
+    def __init__(self):
+        message = (
+            "The project's label configuration changed while the file was being checked, so it was "
+            "checked against a configuration that no longer holds. Nothing was imported; import it again."
+        )
+        super().__init__([("", message)])
 
 
 class FileTooLarge(ImportRejected):
@@ -90,7 +108,9 @@ def import_labels(
     transaction (or at the end of a dry run), so a caller's bookkeeping commits with the labels.
     """
     check_size(len(data))
-    index = config.Index(project.label_configuration.data)
+    # Read afresh (not project.label_configuration, which may be cached): the write checks this revision.
+    configuration = LabelConfiguration.objects.get(project=project)
+    index = config.Index(configuration.data)
     tasks, sizes, names = _project_media(project)
 
     def read_progress(done, total):
@@ -117,7 +137,10 @@ def import_labels(
     if progress:
         progress(READ_SHARE)
     with transaction.atomic():
-        # The version bump comes first: it locks the rows, so no label save slips in between
+        # One lock for the whole import: the file was checked against the configuration it is stored under.
+        if configuration_for_write(project).revision != configuration.revision:
+            raise ConfigurationChanged()
+        # The version bump comes next: it locks the rows, so no label save slips in between
         # reading the documents merged below and writing the result.
         _bump_versions(list(groups))
         counts = _existing_counts(project)
@@ -355,6 +378,18 @@ class TakenOver(Exception):
     """Another run claimed the job after this one's heartbeat went stale; this run's writes roll back."""
 
 
+def _check_importer(job):
+    """Refuse (ImportRejected) a queued import whose starter is no longer an admin of the project.
+
+    The role is read when the job runs, which can be minutes after the upload. A job with no
+    starter recorded (started by code, not from the page) has no role to check.
+    """
+    user = job.created_by
+    if user is not None and access.role_in(user, job.project) != access.Role.ADMIN:
+        message = f"{user.username} is no longer an admin of {job.project.name}; nothing was imported."
+        raise ImportRejected([("", message)])
+
+
 def run_import_job(job_id):
     """Claim the job, import its file, record the outcome. A second run does nothing.
 
@@ -376,6 +411,7 @@ def run_import_job(job_id):
             raise TakenOver()
 
     try:
+        _check_importer(job)
         with job.file.open("rb") as handle:
             data = handle.read()
         import_labels(

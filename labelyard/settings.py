@@ -125,9 +125,35 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Uploaded images live here; they are served through permission-checked views, never directly.
+# Every stored file (images, thumbnails, imports, export parts and files, masks, releases) goes through
+# Django's storage API. The default is the local folder below; with AWS_STORAGE_BUCKET_NAME set it is an
+# S3-compatible bucket through django-storages (docs/deploy.md), shared by every web and worker host.
+# Files are served through permission-checked views, never directly.
 MEDIA_ROOT = Path(os.environ.get("LABELYARD_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media-files/"
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    _storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            # Objects are private; downloads are presigned URLs that expire (after the permission check).
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "3600")),
+            "file_overwrite": False,
+        },
+    }
+else:
+    _storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Upload limits: Pillow refuses images above this many pixels (decompression bombs).
 LABELYARD_MAX_IMAGE_PIXELS = int(os.environ.get("LABELYARD_MAX_IMAGE_PIXELS", str(100_000_000)))

@@ -1,4 +1,5 @@
-"""Django admin for projects, members, label configurations, datasets, media, URL imports and API tokens."""
+"""Django admin for projects, members, label configurations, datasets, media, thumbnail jobs, URL imports and
+API tokens."""
 
 from django.contrib import admin
 
@@ -9,6 +10,7 @@ from projects.models import (
     Media,
     Project,
     ProjectMember,
+    ThumbnailJob,
     UrlImportItem,
     UrlImportJob,
 )
@@ -59,6 +61,15 @@ class MediaAdmin(admin.ModelAdmin):
     search_fields = ("original_name", "sha256", "id")
     readonly_fields = ("id", "width", "height", "mime_type", "sha256", "size", "created_at")
     list_select_related = ("dataset",)
+
+
+@admin.register(ThumbnailJob)
+class ThumbnailJobAdmin(admin.ModelAdmin):
+    list_display = ("media", "state", "attempts", "heartbeat", "created_at", "finished_at")
+    list_filter = ("state",)
+    search_fields = ("media__original_name",)
+    raw_id_fields = ("media",)
+    readonly_fields = ("heartbeat", "attempts", "error")
 
 
 @admin.register(UrlImportJob)
