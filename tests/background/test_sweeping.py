@@ -10,7 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from background import claims, sweeping
+from background import claims, sending, sweeping
 from exports import build, releases
 from exports.models import ExportJob
 from formats import jsonio
@@ -172,6 +172,12 @@ def test_sweeper_knows_every_kind_of_job():
         "projects.ThumbnailJob",
         "projects.UrlImportJob",
     }
+
+
+def test_every_kind_names_the_task_that_runs_it():
+    """send() finds each model's task by the name the model gives (background/sending.py)."""
+    for model in sweeping.job_models():
+        assert sending.task(model.task_name).name == model.task_name
 
 
 def test_sweep_task_is_scheduled_by_beat(settings):
