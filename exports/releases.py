@@ -33,6 +33,7 @@ from formats import coco, segments
 from labeling.states import State
 from projects.media import FORMATS
 from raster import masks
+from rules import names
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +114,8 @@ def create_release(
             # the release asked for now is the one sent.
             stuck = project.releases.filter(claims.stuck(Release), name__iexact=name)
             stuck.update(state=Release.State.FAILED, finished_at=timezone.now())
+            # Their files go on commit (exports/stored_files.py).
             for failed in project.releases.filter(name__iexact=name, state=Release.State.FAILED):
-                shutil.rmtree(media_path(release_dir(failed)), ignore_errors=True)
                 failed.delete()
             release = Release.objects.create(
                 project=project,
@@ -142,6 +143,9 @@ def check_name(project, name):
         raise ReleaseError(
             "A release name cannot hold '/', '\\' or control characters, nor be '.' or '..': it names files."
         )
+    hidden = names.problem(name, "A release name")
+    if hidden is not None:
+        raise ReleaseError(hidden)
     # A failed or stuck release has no files: its name is free again (create_release replaces it).
     taken = project.releases.exclude(state=Release.State.FAILED).exclude(claims.stuck(Release))
     taken = taken.filter(name__iexact=name)

@@ -18,7 +18,7 @@ from tests.projects.test_jobs import png_bytes
 BEFORE = [
     ("labeling", "0004_store_documents_as_json"),
     ("exports", "0002_add_release"),
-    ("projects", "0003_add_url_import"),
+    ("projects", "0005_names_unique_per_owner"),
 ]
 
 

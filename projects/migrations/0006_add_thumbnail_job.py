@@ -16,7 +16,7 @@ def queue_missing_thumbnails(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0003_add_url_import'),
+        ('projects', '0005_names_unique_per_owner'),
     ]
 
     operations = [

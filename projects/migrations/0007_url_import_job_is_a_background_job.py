@@ -9,7 +9,7 @@ STATES = [("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("fail
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projects", "0004_add_thumbnail_job"),
+        ("projects", "0006_add_thumbnail_job"),
     ]
 
     operations = [
