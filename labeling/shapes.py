@@ -125,7 +125,7 @@ def _collapsed(polygons):
 
 
 class _Rings:
-    """An outline and its holes as one array of points; each ring closed when built."""
+    """An outline and its holes as one array of points."""
 
     def __init__(self, points, lengths):
         self.points = points
@@ -143,12 +143,9 @@ class _Rings:
         return self.points[index], self.points[following]
 
     def polygons(self, swap):
+        """The outline and an array of the holes as shapely polygons, all built in one call."""
         points = self.points[:, ::-1] if swap else self.points
-        # Closing every ring here keeps a three-point ring whose last point repeats its first valid.
-        closing = self.starts + self.lengths
-        closed = np.insert(points, closing, points[self.starts], axis=0)
-        ring_of = np.repeat(np.arange(len(self.lengths)), self.lengths + 1)
-        rings = shapely.linearrings(closed, indices=ring_of)
+        rings = shapely.linearrings(points, indices=np.repeat(np.arange(len(self.lengths)), self.lengths))
         return shapely.polygons(rings[0]), shapely.polygons(rings[1:])
 
 
