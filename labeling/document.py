@@ -95,9 +95,9 @@ def _plain_points(points, width, height):
         xy = np.array(flat, dtype=np.float64).reshape(-1, 2)
     except OverflowError:  # an integer beyond any float
         return None
-    x, y = xy[:, 0], xy[:, 1]
+    low, high = xy.min(axis=0), xy.max(axis=0)
     # Integers above 2**53 round, but are far outside any image either way; NaN fails every test.
-    if x.min() >= 0 and y.min() >= 0 and x.max() <= width and y.max() <= height:
+    if low.min() >= 0 and high[0] <= width and high[1] <= height:
         return xy
     return None
 

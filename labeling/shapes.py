@@ -103,9 +103,9 @@ class HoleCheck:
         self.spend(estimate.first)
         # Rays run along x; when the outline has fewer edges level with the holes along the other
         # axis, mirror everything across the diagonal (which keeps every containment).
-        outline, holes = shape.polygons(swap=estimate.swap)
-        if _collapsed(outline):  # GEOS answers nonsense for a ring without area; it covers nothing
+        if _on_one_line(shape.points[: shape.lengths[0]]):  # GEOS answers nonsense for such an outline
             return list(range(1, len(lengths)))
+        outline, holes = shape.polygons(swap=estimate.swap)
         shapely.prepare(outline)
         inside = shapely.contains_properly(outline, holes)
         touching = np.flatnonzero(~inside)
@@ -122,6 +122,13 @@ class HoleCheck:
 def _collapsed(polygons):
     """True where a ring's points all lie on one line (its convex hull has no area)."""
     return shapely.area(shapely.convex_hull(polygons)) == 0
+
+
+def _on_one_line(points):
+    """True when all `points` lie on one line, so their ring has no area (numpy; see _collapsed)."""
+    offsets = points - points[0]
+    far = offsets[np.argmax(np.abs(offsets).sum(axis=1))]
+    return not np.any(offsets[:, 0] * far[1] - offsets[:, 1] * far[0])
 
 
 class _Rings:
@@ -167,9 +174,10 @@ def _estimate(shape):
     outline_start, outline_end = shape.edges(slice(0, 1))
     low = np.minimum(outline_start, outline_end)
     high = np.maximum(outline_start, outline_end)
+    extents = _Extents(low, high)
     firsts = shape.points[shape.starts[1:]]
-    crossings_along_x = _level_count(low[:, 1], high[:, 1], firsts[:, 1])
-    crossings_along_y = _level_count(low[:, 0], high[:, 0], firsts[:, 0])
+    crossings_along_x = int(extents.overlapping(1, firsts[:, 1], firsts[:, 1]).sum())
+    crossings_along_y = int(extents.overlapping(0, firsts[:, 0], firsts[:, 0]).sum())
     swap = crossings_along_y < crossings_along_x
 
     hole_start, hole_end = shape.edges(slice(1, None))
@@ -179,8 +187,8 @@ def _estimate(shape):
     beside = np.minimum(
         _Grid(low, high, shape.points).overlaps(edge_low, edge_high),
         np.minimum(
-            _overlap_counts(low[:, 0], high[:, 0], edge_low[:, 0], edge_high[:, 0]),
-            _overlap_counts(low[:, 1], high[:, 1], edge_low[:, 1], edge_high[:, 1]),
+            extents.overlapping(0, edge_low[:, 0], edge_high[:, 0]),
+            extents.overlapping(1, edge_low[:, 1], edge_high[:, 1]),
         ),
     )
     beside_per_hole = np.add.reduceat(beside, shape.starts[1:] - shape.starts[1])
@@ -193,15 +201,17 @@ def _estimate(shape):
     return _Estimate(first=first, swap=swap, touch_steps=beside_per_hole * STEPS_PER_TOUCH)
 
 
-def _level_count(low, high, values):
-    """How many of the intervals [low, high] contain each of `values`, summed."""
-    return int(_overlap_counts(low, high, values, values).sum())
+class _Extents:
+    """The outline edges' extents along x and y, sorted, to count overlaps with searchsorted."""
 
+    def __init__(self, low, high):
+        self.low = np.sort(low, axis=0)
+        self.high = np.sort(high, axis=0)
 
-def _overlap_counts(low, high, starts, ends):
-    """For each interval [start, end], how many of the intervals [low, high] meet it."""
-    reach = np.searchsorted(np.sort(low), ends, side="right")
-    return reach - np.searchsorted(np.sort(high), starts, side="left")
+    def overlapping(self, axis, starts, ends):
+        """For each interval [start, end] along `axis`, how many outline edges reach into it."""
+        reach = np.searchsorted(self.low[:, axis], ends, side="right")
+        return reach - np.searchsorted(self.high[:, axis], starts, side="left")
 
 
 class _Grid:
