@@ -117,9 +117,9 @@ class _Checker:
         self.ids = set()
 
     def fail(self, path, message):
-        self.errors.append((path, message))
-        if len(self.errors) >= MAX_ERRORS:
+        if len(self.errors) == MAX_ERRORS:
             raise _TooManyErrors
+        self.errors.append((path, message))
 
     def document(self, document):
         if not isinstance(document, dict):

@@ -10,9 +10,9 @@ even-odd interior, the area exports/masks.py fills.
 
 Its cost is bounded up front. Before GEOS runs, ``HoleCheck`` estimates the work from the
 coordinates alone (numpy; see ``_estimate``) and refuses a task whose segmentations would
-together exceed LABELYARD_MAX_HOLE_CHECK_WORK steps. Ordinary shapes use a tiny share of it; the
-outlines that make GEOS slow (combs and spirals many outline edges level with every hole, holes
-lying along the outline for thousands of edges) are what it stops.
+together exceed LABELYARD_MAX_HOLE_CHECK_WORK steps. Ordinary shapes use a small share of it; what
+it stops are the shapes that make GEOS slow: outlines with thousands of edges level with every
+hole (combs, suns) and holes lying along the outline for thousands of edges.
 """
 
 from dataclasses import dataclass
@@ -101,10 +101,10 @@ class HoleCheck:
         shape = _Rings(np.asarray(points, dtype=np.float64).reshape(-1, 2), np.asarray(lengths, dtype=np.int64))
         estimate = _estimate(shape)
         self.spend(estimate.first)
-        # Rays run along x; when the outline has fewer edges level with the holes along the other
-        # axis, mirror everything across the diagonal (which keeps every containment).
         if _on_one_line(shape.points[: shape.lengths[0]]):  # GEOS answers nonsense for such an outline
             return list(range(1, len(lengths)))
+        # GEOS casts its rays along x; when the outline has fewer edges level with the holes along
+        # y, everything is mirrored across the diagonal (which keeps every containment).
         outline, holes = shape.polygons(swap=estimate.swap)
         shapely.prepare(outline)
         inside = shapely.contains_properly(outline, holes)
