@@ -127,7 +127,7 @@ def _collapsed(polygons):
 def _on_one_line(points):
     """True when all `points` lie on one line, so their ring has no area (numpy; see _collapsed)."""
     offsets = points - points[0]
-    far = offsets[np.argmax(np.abs(offsets).sum(axis=1))]
+    far = offsets[np.argmax(np.abs(offsets[:, 0]) + np.abs(offsets[:, 1]))]
     return not np.any(offsets[:, 0] * far[1] - offsets[:, 1] * far[0])
 
 
@@ -224,9 +224,9 @@ class _Grid:
     """
 
     def __init__(self, low, high, points):
-        self.origin = points.min(axis=0)
+        self.origin = np.array([points[:, 0].min(), points[:, 1].min()])
         self.size = int(min(MAX_GRID, max(4, np.sqrt(len(low)))))
-        extent = points.max(axis=0) - self.origin
+        extent = np.array([points[:, 0].max(), points[:, 1].max()]) - self.origin
         self.cell = np.where(extent > 0, extent / self.size, 1.0)
         x0, y0 = self.cells(low)
         x1, y1 = self.cells(high)
