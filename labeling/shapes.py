@@ -3,7 +3,7 @@ outline: the one implementation label saves (labeling/document.py) and DataGym i
 (exports/formats/datagym.py) share, so both refuse the same documents for the same reasons.
 
 The check takes the rings as drawn. It never repairs them first: GEOS's repair (``buffer(0)``) of
-a ring that crosses itself thousands of times ran for minutes on a 20 KB request
+a ring that crosses itself thousands of times ran for up to a minute on a 20 KB request
 (docs/benchmarks.md "Validation"). For rings that do not cross themselves, the answer is
 shapely's ``outline.covers(hole)``; for rings that do, holes are judged against the outline's
 even-odd interior, the area exports/masks.py fills.
