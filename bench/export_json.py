@@ -8,7 +8,7 @@
     DATABASE_URL=... .venv/bin/python bench/export_json.py run 1000 masks
     DATABASE_URL=... CELERY_BROKER_URL=... .venv/bin/python bench/export_json.py workers 1000 2 masks
 
-`seed` creates the project "bench export <TASKS>" with COPY (spec performance-notes.md: the ORM per
+`seed` creates the project "bench export <TASKS>" with COPY (docs/decisions.md "Measured costs": the ORM per
 row would dominate); `run` exports it in this process alone and prints the wall time of the
 snapshot, the chunks and the assembly, and the process's peak resident memory, so seeding never
 counts; `workers` sends the export to N real worker processes (the chunks run in parallel), times it
@@ -36,12 +36,12 @@ from django.utils import timezone  # noqa: E402
 
 from bench import masks_speed  # noqa: E402
 from bench.worker import celery_worker, peak_child_mb  # noqa: E402
+from demo.seeding import CONFIGURATION  # noqa: E402
 from exports import build  # noqa: E402
+from exports.jobs import build_export as build_task  # noqa: E402
 from exports.models import ExportChunk, ExportJob  # noqa: E402
-from exports.tasks import build_export as build_task  # noqa: E402
-from labelyard import jsonio  # noqa: E402
-from projects.creation import create_project  # noqa: E402
-from projects.demo import CONFIGURATION  # noqa: E402
+from formats import jsonio  # noqa: E402
+from labeling.creation import create_project  # noqa: E402
 from projects.models import Dataset, Project  # noqa: E402
 
 GEOMETRIES = 20
@@ -139,7 +139,7 @@ def labels_row(task_id, labels, now):
 def seed(tasks, option=""):
     name = project_name(tasks, option)
     make_document = masks_document if option == "masks" else document
-    if Project.objects.filter(name=name).exists():
+    if Project.objects.filter(name=name, created_by=None).exists():
         print(f"{name} exists")
         return
     started = time.perf_counter()
@@ -182,7 +182,7 @@ def rss_mb():
 
 
 def new_job(tasks, masks=False):
-    project = Project.objects.get(name=project_name(tasks, "masks" if masks else ""))
+    project = Project.objects.get(name=project_name(tasks, "masks" if masks else ""), created_by=None)
     # A new revision, so the export is built rather than reused from the previous run.
     project.bump_revision()
     project.refresh_from_db()

@@ -1,4 +1,4 @@
-"""Benchmark of the label import (issue 3): generate a DataGym file, import it end to end.
+"""Benchmark of the label import: generate a DataGym file, import it end to end.
 
 Each image gets 20 geometries (half rectangles, half polygons of 8-20 points), one option
 answer per geometry and one global answer. The import runs through labeling.importing on the
@@ -28,11 +28,10 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from exports.formats import datagym  # noqa: E402
+from formats import datagym, jsonio  # noqa: E402
+from labeling.creation import create_project  # noqa: E402
 from labeling.importing import import_labels  # noqa: E402
 from labeling.models import Task  # noqa: E402
-from labelyard import jsonio  # noqa: E402
-from projects.creation import create_project  # noqa: E402
 from projects.models import Dataset, Media, Project  # noqa: E402
 
 WIDTH, HEIGHT = 1920, 1080

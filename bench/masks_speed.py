@@ -16,7 +16,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from exports import allocator, masks  # noqa: E402
+from exports import allocator  # noqa: E402
+from raster import masks  # noqa: E402
 
 WIDTH, HEIGHT, POLYGONS = 1920, 1080, 50
 

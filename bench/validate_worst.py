@@ -3,9 +3,9 @@
 
 Each variant builds one labels document that fits in the 16 MiB request body the labels API
 accepts (DATA_UPLOAD_MAX_MEMORY_SIZE), on a 4000x3000 image, and times its validation
-(labeling.document.validate, what PUT /api/tasks/{id}/labels runs) in a child process, parsed
+(rules.labels.validate, what PUT /api/tasks/{id}/labels runs) in a child process, parsed
 from JSON first as the API parses it. With ``--import`` it also times the DataGym reader
-(exports.formats.datagym.read, what every import runs) on the same geometries as a one-image
+(formats.datagym.read, what every import runs) on the same geometries as a one-image
 import file. A child that runs past ``--cap`` seconds is stopped and reported as such.
 
     LABELYARD_DATA_DIR=/tmp/ly-bench .venv/bin/python bench/validate_worst.py \
@@ -35,7 +35,10 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from labelyard import jsonio  # noqa: E402
+from formats import datagym, jsonio  # noqa: E402
+from labeling import limits  # noqa: E402
+from rules import configuration as config  # noqa: E402
+from rules import labels as labels_document  # noqa: E402
 
 WIDTH, HEIGHT = 4000, 3000
 BODY_LIMIT = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -45,8 +48,9 @@ CONFIGURATION = {
         {"key": "area", "name": "Area", "kind": "polygon"},
     ]
 }
-POINTS = getattr(settings, "LABELYARD_MAX_RING_POINTS", 100_000)
-HOLES = getattr(settings, "LABELYARD_MAX_HOLES", 1_000)
+LIMITS = limits.from_settings()  # as the labels API and the importer pass them
+POINTS = LIMITS.ring_points
+HOLES = LIMITS.holes
 
 
 def r2(value):
@@ -242,21 +246,14 @@ VARIANTS = {
 def run_child(kind, path):
     """In the child: parse the file as the API or the importer would, then time the check."""
     data = Path(path).read_bytes()
+    index = config.Index(config.parse(CONFIGURATION))
     if kind == "save":
-        from labeling import document
-        from projects import config
-
-        index = config.Index(config.parse(CONFIGURATION))
         doc = jsonio.loads(data)
         start = time.perf_counter()
-        errors = document.validate(doc, index, WIDTH, HEIGHT)
+        errors = labels_document.validate(doc, index, WIDTH, HEIGHT, LIMITS)
     else:
-        from exports.formats import datagym
-        from projects import config
-
-        index = config.Index(config.parse(CONFIGURATION))
         start = time.perf_counter()
-        _, errors = datagym.read(data, index, {"m": (WIDTH, HEIGHT)})
+        _, errors = datagym.read(data, index, {"m": (WIDTH, HEIGHT)}, limits=LIMITS)
     seconds = time.perf_counter() - start
     first = f"{errors[0][0]}: {errors[0][1]}" if errors else ""
     print(jsonio.dumps_text({"seconds": seconds, "errors": len(errors), "first": first[:160]}))

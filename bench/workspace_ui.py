@@ -1,5 +1,5 @@
 """Labeling workspace speed in Chromium: open time of a task with 1,000 polygons of 20 points, and
-frame times while dragging one vertex (issue 5; numbers in docs/benchmarks.md, "Labeling UI").
+frame times while dragging one vertex (numbers in docs/benchmarks.md, "Labeling UI").
 
 Run: .venv/bin/python bench/workspace_ui.py [--polygons 1000] [--points 20] [--runs 5]
 It builds a throw-away data folder (SQLite), serves it with `manage.py runserver` and drives
@@ -56,10 +56,10 @@ def prepare(count, points):
     from PIL import Image
 
     from labeling import queue
+    from labeling.creation import create_project
     from labeling.labels import save_labels
     from labeling.lifecycle import move_all
     from labeling.states import State
-    from projects.creation import create_project
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_superuser("bench", password="bench-password-123")

@@ -2,6 +2,8 @@
 
 from django.apps import AppConfig
 
+from exports import allocator
+
 
 class ExportsConfig(AppConfig):
     name = "exports"
@@ -10,6 +12,6 @@ class ExportsConfig(AppConfig):
     def ready(self):
         # Every process that renders (worker processes, the export and release commands, the web
         # process serving masks) keeps freed memory for the next mask: exports/allocator.py.
-        from exports import allocator
-
         allocator.keep_freed_memory()
+        # Connects the receivers that delete export and release files with their rows.
+        from exports import stored_files  # noqa: F401

@@ -1,6 +1,7 @@
 """Export jobs from start to finish: create or reuse, claim, snapshot, write, render masks, finish.
 
-Every step that a Celery task runs is idempotent by claim (style guide 5.5): a conditional update
+Every step that a Celery job runs is idempotent by claim (docs/decisions.md "Jobs are idempotent by
+claim"): a conditional update
 takes the job, output goes to a temporary name and is renamed into place, and one conditional update
 marks the job done. A job's files live in MEDIA_ROOT/exports/<project>/<job>/; the row points at a
 file only once the file is complete, so a killed worker never leaves a download link to half a file.
@@ -20,13 +21,14 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from exports import jobs, masks, snapshot
-from exports.formats import datagym
+from exports import claims, jobs, snapshot
 from exports.models import ExportChunk, ExportJob
+from formats import datagym
 from labeling.models import Task, TaskLabels
 from labeling.states import DONE_STATES, State
-from projects.config import KEY_PATTERN, MAX_KEY_LENGTH
 from projects.models import Project
+from raster import masks
+from rules.configuration import KEY_PATTERN, MAX_KEY_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ def start_export(project, user, options, base_url):
             .first()
         )
         if existing is not None:
-            if existing.state == JobState.RUNNING and jobs.is_stale(existing):
+            if existing.state == JobState.RUNNING and claims.is_stale(existing):
                 _dispatch_build(existing.pk)
             return existing, False
         job = ExportJob.objects.create(
@@ -79,20 +81,13 @@ def start_export(project, user, options, base_url):
     return job, True
 
 
-def has_labels(project):
-    """True when any task of the project has a labels document: what makes an export worth starting."""
-    return TaskLabels.objects.filter(task__project=project).exists()
-
-
 def _dispatch_build(job_id):
-    from exports import tasks  # imported here: tasks imports this module lazily too
-
-    tasks.build_export.delay_on_commit(job_id)
+    jobs.build_export.delay_on_commit(job_id)
 
 
 def claim(job_id):
-    """Take the job for this run (exports.jobs.claim); None when another run holds it or it is finished."""
-    return jobs.claim(ExportJob, job_id, chunks_done=0)
+    """Take the job for this run (exports.claims.claim); None when another run holds it or it is finished."""
+    return claims.claim(ExportJob, job_id, chunks_done=0)
 
 
 def build_export(job_id, render=None):
@@ -104,7 +99,7 @@ def build_export(job_id, render=None):
     if job is None:
         # Held by another run still writing its snapshot (no chunks yet): that run's worker may have
         # died, so the caller may retry then. Chunks have their own redelivery.
-        return jobs.held_for(ExportJob, job_id, chunks_total=0)
+        return claims.held_for(ExportJob, job_id, chunks_total=0)
     try:
         _build(job, render or _dispatch_chunks)
     except Exception as error:
@@ -113,7 +108,7 @@ def build_export(job_id, render=None):
 
 
 def fail(job_id, error):
-    jobs.fail(ExportJob, job_id, error)
+    claims.fail(ExportJob, job_id, error)
 
 
 def _build(job, render):
@@ -157,14 +152,13 @@ def _build(job, render):
 
 
 def _dispatch_chunks(job_id):
-    from exports import tasks  # imported here: tasks imports this module lazily too
 
     # Chunks go to the queue the build task came from, so routing exports to a dedicated queue
     # (or a test's private one) keeps all of their work there.
     request = current_task.request if current_task else None
     queue = ((request and request.delivery_info) or {}).get("routing_key")
     for chunk_id in ExportChunk.objects.filter(job_id=job_id).values_list("pk", flat=True):
-        tasks.render_mask_chunk.apply_async_on_commit((chunk_id,), queue=queue)
+        jobs.render_mask_chunk.apply_async_on_commit((chunk_id,), queue=queue)
 
 
 def render_inline(job_id):

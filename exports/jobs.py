@@ -1,69 +1,39 @@
-"""What export jobs and releases share as background jobs: claiming a row for one run, taking
-over a run whose worker died, and failing with the reason stored (style guide 5.5)."""
+"""Celery jobs of the exports app: thin wrappers that take ids and call one function of exports.build
+or exports.releases.
 
-from datetime import timedelta
+All are idempotent by claim (a second run does nothing), so they ack late and go back to the queue
+when their worker dies.
+"""
 
-from django.conf import settings
-from django.db.models import F, Q
-from django.utils import timezone
+from celery import shared_task
 
-MAX_ATTEMPTS = 3
-
-
-def stale_after():
-    """How long a running job may go without a heartbeat before another run may take it over."""
-    return timedelta(seconds=getattr(settings, "LABELYARD_EXPORT_STALE_SECONDS", 300))
+from exports import build, releases
 
 
-def is_stale(job):
-    return job.heartbeat is None or job.heartbeat < timezone.now() - stale_after()
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+def build_export(self, export_job_id):
+    wait = build.build_export(export_job_id)
+    if wait is not None:
+        # Redelivered while another run holds the job: look again once that run counts as dead.
+        raise self.retry(countdown=wait)
 
 
-def claim(model, pk, **reset):
-    """Take row `pk` of `model` for this run with one conditional update; None if not takeable.
-
-    A queued row is taken; a running one only when its heartbeat is stale (its worker died).
-    After MAX_ATTEMPTS claims such a row fails instead of looping. `reset` fields are set too.
-    """
-    now = timezone.now()
-    state = model.State
-    stale = Q(heartbeat__lt=now - stale_after()) | Q(heartbeat__isnull=True)
-    takeable = Q(state=state.QUEUED) | (Q(state=state.RUNNING) & stale)
-    taken = model.objects.filter(takeable, pk=pk, attempts__lt=MAX_ATTEMPTS).update(
-        state=state.RUNNING, heartbeat=now, progress=0, attempts=F("attempts") + 1, **reset
-    )
-    if not taken:
-        name = model._meta.verbose_name
-        model.objects.filter(takeable, pk=pk, attempts__gte=MAX_ATTEMPTS).update(
-            state=state.FAILED,
-            error=f"The {name} stopped {MAX_ATTEMPTS} times without finishing; its worker may run out of memory.",
-            finished_at=now,
-        )
-        return None
-    return model.objects.select_related("project").get(pk=pk)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_mask_chunk(export_chunk_id):
+    build.render_chunk(export_chunk_id)
 
 
-def fail(model, pk, error):
-    """Mark a running row failed with a message for the page and the API, which every member reads.
-
-    Errors meant for users (`public = True`, as ReleaseError) keep their message; any other only
-    says what went wrong, without file paths or internals: the caller has logged it whole.
-    """
-    if getattr(error, "public", False):
-        message = str(error)
-    else:
-        detail = error.strerror if isinstance(error, OSError) and error.strerror else error.__class__.__name__
-        message = f"The server could not finish this: {detail}. The server's log has the details."
-    model.objects.filter(pk=pk, state=model.State.RUNNING).update(
-        state=model.State.FAILED, error=message, finished_at=timezone.now()
-    )
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+def build_release(self, release_id):
+    wait = releases.build_release(release_id)
+    if wait is not None:
+        # Redelivered while another run holds the release: look again once that run counts as dead.
+        raise self.retry(countdown=wait)
 
 
-def held_for(model, pk, **still):
-    """Seconds until a running row's heartbeat goes stale (None unless it is running and matches
-    `still`): when a redelivered task may retry to take over a run whose worker died."""
-    beat = model.objects.filter(pk=pk, state=model.State.RUNNING, attempts__lt=MAX_ATTEMPTS, **still)
-    beat = beat.values_list("heartbeat", flat=True).first()
-    if beat is None:
-        return None
-    return max(1, int((beat + stale_after() - timezone.now()).total_seconds()) + 1)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+def render_release_chunk(self, release_id, attempt, index, start, stop):
+    wait = releases.render_chunk(release_id, attempt, index, start, stop)
+    if wait is not None:
+        # Redelivered while another run holds the finish: take it over once that run counts as dead.
+        raise self.retry(countdown=wait)

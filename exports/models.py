@@ -12,7 +12,7 @@ from django.urls import reverse
 
 
 class BackgroundJob(models.Model):
-    """What export jobs and releases share: a lifecycle claimed by exports.jobs, progress, files."""
+    """What export jobs and releases share: a lifecycle claimed by exports.claims, progress, files."""
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -33,7 +33,7 @@ class BackgroundJob(models.Model):
     file = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     chunks_total = models.PositiveIntegerField(default=0)
-    # Claims so far; a job that keeps killing its worker stops being retried (exports.jobs.MAX_ATTEMPTS).
+    # Claims so far; a job that keeps killing its worker stops being retried (exports.claims.MAX_ATTEMPTS).
     attempts = models.PositiveSmallIntegerField(default=0)
     heartbeat = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -63,7 +63,7 @@ class ExportJob(BackgroundJob):
         return f"Export {self.pk} of project {self.project_id} ({self.state})"
 
     def get_absolute_url(self):
-        return reverse("exports:job", args=[self.pk])
+        return reverse("api:export", args=[self.pk])
 
     @property
     def with_masks(self):
@@ -126,4 +126,4 @@ class Release(BackgroundJob):
         return f"Release {self.name} of project {self.project_id} ({self.state})"
 
     def get_absolute_url(self):
-        return reverse("exports:release", args=[self.pk])
+        return reverse("api:release", args=[self.pk])

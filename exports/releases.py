@@ -1,6 +1,7 @@
 """Releases from start to finish: create, claim, freeze a snapshot, render instance bitmaps in chunks, write files.
 
-Every step a Celery task runs is idempotent by claim (style guide 5.5). build_release() claims the
+Every step a Celery job runs is idempotent by claim (docs/decisions.md "Jobs are idempotent by
+claim"). build_release() claims the
 release with one conditional update and freezes the project's labels into a snapshot (exports/snapshot.py);
 chunk tasks then write the COCO annotations of their tasks (and, for segmentation-bitmap releases,
 render the bitmaps) in parallel, each leaving a marker file once its files are in place; whoever
@@ -26,12 +27,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from exports import jobs, masks, signing, snapshot
-from exports.formats import coco, segments
+from exports import claims, jobs, signing, snapshot
 from exports.models import Release
+from formats import coco, jsonio, segments
 from labeling.states import State
-from labelyard import jsonio
 from projects.media import FORMATS
+from raster import masks
+from rules import names
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ OTHER_STATUS = {
 class ReleaseError(ValueError):
     """A release cannot be created as asked; the message says why and `field` which input it is about."""
 
-    # Shown as it is when it fails a release (exports.jobs.fail).
+    # Shown as it is when it fails a release (exports.claims.fail).
     public = True
 
     def __init__(self, message, field="name"):
@@ -108,8 +110,8 @@ def create_release(
         )
     try:
         with transaction.atomic():
+            # Their files go on commit (exports/stored_files.py).
             for failed in project.releases.filter(name__iexact=name, state=Release.State.FAILED):
-                shutil.rmtree(media_path(release_dir(failed)), ignore_errors=True)
                 failed.delete()
             release = Release.objects.create(
                 project=project,
@@ -137,6 +139,9 @@ def check_name(project, name):
         raise ReleaseError(
             "A release name cannot hold '/', '\\' or control characters, nor be '.' or '..': it names files."
         )
+    hidden = names.problem(name, "A release name")
+    if hidden is not None:
+        raise ReleaseError(hidden)
     # A failed release has no files: its name is free again (create_release replaces it).
     taken = project.releases.exclude(state=Release.State.FAILED).filter(name__iexact=name)
     taken = taken.values_list("name", flat=True).first()
@@ -146,25 +151,23 @@ def check_name(project, name):
 
 
 def _dispatch_build(release_id):
-    from exports import tasks  # imported here: tasks imports this module lazily too
-
-    tasks.build_release.delay_on_commit(release_id)
+    jobs.build_release.delay_on_commit(release_id)
 
 
 def claim(release_id):
-    """Take the release for this run (exports.jobs.claim); None when another run holds it or it is finished."""
-    return jobs.claim(Release, release_id)
+    """Take the release for this run (exports.claims.claim); None when another run holds it or it is finished."""
+    return claims.claim(Release, release_id)
 
 
 def build_release(release_id, render=None):
     """Freeze the snapshot, then render bitmaps (sent to `render`, Celery tasks by default) or finish.
 
     A second run of a release that is done, failed or held does nothing; for a release held in its
-    snapshot phase it returns the seconds until that run counts as dead (exports.jobs.held_for).
+    snapshot phase it returns the seconds until that run counts as dead (exports.claims.held_for).
     """
     release = claim(release_id)
     if release is None:
-        return jobs.held_for(Release, release_id, chunks_total=0)
+        return claims.held_for(Release, release_id, chunks_total=0)
     try:
         _build(release, render or _dispatch_chunks)
     except Exception as error:
@@ -173,7 +176,7 @@ def build_release(release_id, render=None):
 
 
 def fail(release_id, error):
-    jobs.fail(Release, release_id, error)
+    claims.fail(Release, release_id, error)
 
 
 def _beat(release_id, progress):
@@ -209,13 +212,12 @@ def _build(release, render):
 
 
 def _dispatch_chunks(release_id, attempt, chunks):
-    from exports import tasks  # imported here: tasks imports this module lazily too
 
     # Chunks go to the queue the build task came from, so a dedicated queue keeps all the work.
     request = current_task.request if current_task else None
     queue = ((request and request.delivery_info) or {}).get("routing_key")
     for index, (start, stop) in enumerate(chunks):
-        tasks.render_release_chunk.apply_async_on_commit((release_id, attempt, index, start, stop), queue=queue)
+        jobs.render_release_chunk.apply_async_on_commit((release_id, attempt, index, start, stop), queue=queue)
 
 
 def render_inline(release_id, attempt, chunks):
@@ -306,7 +308,7 @@ def _render_bitmap(release, task, status, kinds):
 
     The indexes, in id order, point into segments.area_objects() and list the objects that cover at
     least one pixel: ids are renumbered 1..n over those, so every id in the bitmap is in the
-    annotations and every annotation is in the bitmap (spec segments-release.md section 11, pitfall 6).
+    annotations and every annotation is in the bitmap (docs/segments-release.md section 11, pitfall 6).
     """
     document = task["document"]
     objects = segments.area_objects(document, kinds)
@@ -341,7 +343,7 @@ def finish(release_id):
     takes the finish over (None otherwise).
     """
     now = timezone.now()
-    claimable = Q(progress__lt=FINISHING) | Q(heartbeat__lt=now - jobs.stale_after())
+    claimable = Q(progress__lt=FINISHING) | Q(heartbeat__lt=now - claims.stale_after())
     claimed = Release.objects.filter(claimable, pk=release_id, state=ReleaseState.RUNNING).update(
         progress=FINISHING, heartbeat=now
     )
@@ -349,7 +351,7 @@ def finish(release_id):
     if release is None:
         return None
     if not claimed:
-        return jobs.held_for(Release, release_id)
+        return claims.held_for(Release, release_id)
     try:
         fields = _write_files(release)
     except Exception as error:

@@ -1,7 +1,7 @@
 """Signed, expiring URLs for the images and instance bitmaps a release file points at.
 
-The Segments.ai SDK downloads them with a plain GET, without cookies or headers (spec
-segments-release.md section 8), so the URL itself carries the permission: a token signed with the
+The Segments.ai SDK downloads them with a plain GET, without cookies or headers
+(docs/segments-release.md section 11, rule 3), so the URL itself carries the permission: a token signed with the
 site's secret key that names the release, the image and the kind of file. Its age is checked when it
 is used, against LABELYARD_RELEASE_URL_MAX_AGE, so changing that setting also changes the lifetime of
 URLs already handed out.

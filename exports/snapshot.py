@@ -3,7 +3,7 @@
 The snapshot is JSON Lines. Line 1 is the header (project, revision, configuration); every further
 line is one task with its labels document. Writers and mask tasks read only this file, so they all
 see the same moment of the project. Documents are fetched as JSON text and copied into the file
-without being parsed, so this phase costs little more than the query (spec performance-notes.md).
+without being parsed, so this phase costs little more than the query (docs/decisions.md "Measured costs").
 """
 
 import hashlib
@@ -12,8 +12,8 @@ import os
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from formats import jsonio
 from labeling.models import Task
-from labelyard import jsonio
 from projects.models import Project
 
 # Rows per fetch from the server-side cursor. The fetched documents' text is held twice (the driver's

@@ -1,4 +1,4 @@
-"""URLs of the export and release pages and endpoints: pages, downloads, masks, signed release files, the API."""
+"""URLs of the export and release pages: pages, downloads, masks and signed release files (their API is api/urls.py)."""
 
 from django.urls import path
 
@@ -10,12 +10,8 @@ urlpatterns = [
     path("exports/<int:pk>/download", views.download_json, name="download"),
     path("exports/<int:pk>/download.zip", views.download_archive, name="archive"),
     path("exports/<int:pk>/masks/<uuid:media_id>/<str:key>.png", views.mask, name="mask"),
-    path("api/projects/<int:project_id>/exports", views.ProjectExportsView.as_view(), name="api_project_exports"),
-    path("api/exports/<int:pk>", views.ExportJobView.as_view(), name="job"),
     path("projects/<int:project_id>/releases", views.release_page, name="releases"),
     path("releases/<int:pk>/download", views.download_release, name="release_download"),
     path("releases/<int:pk>/coco", views.download_coco, name="release_coco"),
     path("release-files/<str:token>/<str:filename>", views.release_file, name="release_file"),
-    path("api/projects/<int:project_id>/releases", views.ProjectReleasesView.as_view(), name="api_project_releases"),
-    path("api/releases/<int:pk>", views.ReleaseView.as_view(), name="release"),
 ]

@@ -1,5 +1,5 @@
-"""Export and release pages and endpoints: forms with history and progress, downloads, masks, signed
-release files, and the API.
+"""Export and release pages and endpoints: forms with history and progress, downloads, masks and signed
+release files (their API is api/exports.py).
 
 Views are thin: they check access through projects.access, validate, call one function of
 exports.build or exports.releases and answer. Every member of a project may export and download its labels
@@ -16,21 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.exceptions import ValidationError
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from exports import build, releases, signing
 from exports.forms import ExportForm, ReleaseForm
 from exports.models import ExportJob, Release
-from exports.serializers import (
-    ExportJobSerializer,
-    ExportRequestSerializer,
-    ReleaseRequestSerializer,
-    ReleaseSerializer,
-)
+from labeling import dashboard
 from projects import access
 from projects.authentication import login_or_token_required
 from projects.models import Media
@@ -38,7 +28,7 @@ from projects.models import Media
 HISTORY_LENGTH = 50
 
 
-def _job(user, pk, roles=access.ANY_ROLE):
+def job_for(user, pk, roles=access.ANY_ROLE):
     job = ExportJob.objects.filter(pk=pk).first()
     if job is None:
         raise Http404("No such export.")
@@ -46,7 +36,7 @@ def _job(user, pk, roles=access.ANY_ROLE):
     return job
 
 
-def _base_url(request):
+def base_url(request):
     return request.build_absolute_uri("/").rstrip("/")
 
 
@@ -55,13 +45,13 @@ def _base_url(request):
 def export_page(request, project_id):
     project = access.get_project(request.user, project_id)
     form = ExportForm(request.POST or None)
-    has_labels = build.has_labels(project)
+    has_labels = dashboard.has_labels(project)
     if request.method == "POST" and form.is_valid():
         if not has_labels:
             messages.error(request, "This project has no labelled tasks to export yet.")
         else:
             options = build.normalise_options(form.cleaned_data["states"], form.cleaned_data["masks"])
-            job, created = build.start_export(project, request.user, options, _base_url(request))
+            job, created = build.start_export(project, request.user, options, base_url(request))
             if not created:
                 messages.info(request, "Nothing changed since this export: it is reused.")
             return redirect(f"{reverse('exports:page', args=[project.pk])}?job={job.pk}")
@@ -82,7 +72,7 @@ def _download(path_name, filename, content_type):
 
 @login_or_token_required
 def download_json(request, pk):
-    job = _job(request.user, pk)
+    job = job_for(request.user, pk)
     if job.state != ExportJob.State.DONE or not job.file:
         raise Http404("This export is not finished.")
     return _download(job.file, f"labelyard_export_{job.project_id}_{job.pk}.json", "application/json")
@@ -90,7 +80,7 @@ def download_json(request, pk):
 
 @login_or_token_required
 def download_archive(request, pk):
-    job = _job(request.user, pk)
+    job = job_for(request.user, pk)
     if job.state != ExportJob.State.DONE or not job.archive:
         raise Http404("This export has no zip file.")
     return _download(job.archive, f"labelyard_export_{job.project_id}_{job.pk}.zip", "application/zip")
@@ -98,7 +88,7 @@ def download_archive(request, pk):
 
 @login_or_token_required
 def mask(request, pk, media_id, key):
-    job = _job(request.user, pk)
+    job = job_for(request.user, pk)
     if job.state != ExportJob.State.DONE:
         raise Http404("This export is not finished.")
     if job.with_masks:
@@ -112,41 +102,7 @@ def mask(request, pk, media_id, key):
     return HttpResponse(png, content_type="image/png")
 
 
-class ProjectExportsView(APIView):
-    """GET: the project's export jobs, newest first. POST {states?, masks?}: start (or reuse) an export."""
-
-    @extend_schema(responses=ExportJobSerializer(many=True))
-    def get(self, request, project_id):
-        project = access.get_project(request.user, project_id)
-        jobs = project.export_jobs.all()[:HISTORY_LENGTH]
-        return Response(ExportJobSerializer(jobs, many=True, context={"request": request}).data)
-
-    @extend_schema(request=ExportRequestSerializer, responses={200: ExportJobSerializer, 201: ExportJobSerializer})
-    def post(self, request, project_id):
-        project = access.get_project(request.user, project_id)
-        serializer = ExportRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        if not build.has_labels(project):
-            # As the page's disabled button says.
-            raise ValidationError("This project has no labelled tasks to export yet.")
-        options = build.normalise_options(serializer.validated_data.get("states"), serializer.validated_data["masks"])
-        job, created = build.start_export(project, request.user, options, _base_url(request))
-        return Response(
-            ExportJobSerializer(job, context={"request": request}).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
-
-
-class ExportJobView(APIView):
-    """GET: one export job's state, progress and download URLs."""
-
-    @extend_schema(responses=ExportJobSerializer)
-    def get(self, request, pk):
-        job = _job(request.user, pk)
-        return Response(ExportJobSerializer(job, context={"request": request}).data)
-
-
-def _release(user, pk):
+def release_for(user, pk):
     release = Release.objects.filter(pk=pk).first()
     if release is None:
         raise Http404("No such release.")
@@ -181,7 +137,7 @@ def release_page(request, project_id):
                     labeled_states=data["labeled_states"],
                     reviewed_states=data["reviewed_states"],
                     task_type=data["task_type"],
-                    base_url=_base_url(request),
+                    base_url=base_url(request),
                 )
             except releases.ReleaseError as error:
                 form.add_error(error.field, str(error))
@@ -196,7 +152,7 @@ def release_page(request, project_id):
 
 @login_or_token_required
 def download_release(request, pk):
-    release = _release(request.user, pk)
+    release = release_for(request.user, pk)
     if release.state != Release.State.DONE:
         raise Http404("This release is not finished.")
     return _download(release.file, Path(release.file).name, "application/json")
@@ -204,7 +160,7 @@ def download_release(request, pk):
 
 @login_or_token_required
 def download_coco(request, pk):
-    release = _release(request.user, pk)
+    release = release_for(request.user, pk)
     if release.state != Release.State.DONE:
         raise Http404("This release is not finished.")
     return _download(release.coco_file, Path(release.coco_file).name, "application/json")
@@ -234,41 +190,3 @@ def release_file(request, token, filename):
     if media.source_url:
         return HttpResponseRedirect(media.source_url)
     raise Http404("This image has no stored file.")
-
-
-class ProjectReleasesView(APIView):
-    """GET: the project's releases, newest first. POST {name, ...}: create a release (project admins)."""
-
-    @extend_schema(responses=ReleaseSerializer(many=True))
-    def get(self, request, project_id):
-        project = access.get_project(request.user, project_id)
-        return Response(ReleaseSerializer(project.releases.all(), many=True, context={"request": request}).data)
-
-    @extend_schema(request=ReleaseRequestSerializer, responses={201: ReleaseSerializer})
-    def post(self, request, project_id):
-        project = access.get_project(request.user, project_id, roles={access.Role.ADMIN})
-        serializer = ReleaseRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        try:
-            release = releases.create_release(
-                project,
-                request.user,
-                name=data["name"],
-                description=data["description"],
-                labeled_states=data["labeled_states"],
-                reviewed_states=data["reviewed_states"],
-                task_type=data.get("task_type") or releases.default_task_type(project),
-                base_url=_base_url(request),
-            )
-        except releases.ReleaseError as error:
-            raise ValidationError({error.field: [str(error)]}) from error
-        return Response(ReleaseSerializer(release, context={"request": request}).data, status=status.HTTP_201_CREATED)
-
-
-class ReleaseView(APIView):
-    """GET: one release's state, progress, counts and download URLs."""
-
-    @extend_schema(responses=ReleaseSerializer)
-    def get(self, request, pk):
-        return Response(ReleaseSerializer(_release(request.user, pk), context={"request": request}).data)

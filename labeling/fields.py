@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models.expressions import Expression
 from psycopg.types.string import TextLoader
 
-from labelyard import jsonio
+from formats import jsonio
 
 
 class DocumentField(models.JSONField):

@@ -67,8 +67,8 @@ class TaskLabels(models.Model):
     """The labels of one task as one JSON document, read and replaced as a whole.
 
     One row per task (not one per geometry) keeps imports and exports of 100,000 images with
-    20 geometries each to 100,000 row writes (spec performance-notes.md). The document's
-    shape is in labeling/document.py.
+    20 geometries each to 100,000 row writes (docs/decisions.md "Measured costs"). The document's
+    shape is in rules/labels.py.
     """
 
     task = models.OneToOneField(Task, primary_key=True, on_delete=models.CASCADE, related_name="labels")
@@ -95,7 +95,7 @@ def import_upload_to(instance, filename):
 class ImportJob(models.Model):
     """One label import from the project page: the stored file, its options, progress and outcome.
 
-    Small files run inside the request; large ones in a Celery worker (labeling/tasks.py). The
+    Small files run inside the request; large ones in a Celery worker (labeling/jobs.py). The
     import's writes and the switch to DONE are one transaction, so a redelivered job never
     imports twice (labeling/importing.py).
     """

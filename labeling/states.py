@@ -1,6 +1,6 @@
 """The task lifecycle: states and the one table of allowed transitions.
 
-Labelyard's states follow DataGym's lifecycle (spec datagym-reference-behaviour.md 1.3) with
+Labelyard's states follow DataGym's lifecycle (docs/decisions.md "Task states") with
 plainer names: DataGym's WAITING_CHANGED is ``review_failed`` when a reviewer rejected the task
 and ``waiting`` when a configuration change or an admin reset sent it back to the queue;
 REVIEWED_SKIP is ``reviewed`` (the review outcome is what matters downstream).

@@ -1,7 +1,7 @@
 """Error bodies of the APIs, so no request under /api/ ever gets an HTML error page.
 
 The native API (/api/...) answers ``{"detail": str, "code": str, "errors": [{"path", "message"}]}``.
-The DataGym v1 API (/api/v1/...) answers DataGym's ErrorTO (spec datagym-api.md section 4.1),
+The DataGym v1 API (/api/v1/...) answers DataGym's ErrorTO (docs/datagym-v1.md section 4.1),
 the only error shape its Python client can read. Django's own error pages (unknown routes,
 CSRF failures, oversized bodies, crashes) are routed here by the handlers in labelyard/urls.py.
 """
@@ -10,7 +10,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
@@ -18,59 +18,11 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from api.errors import ApiError, error_list, is_api, native_error
+from datagym_v1 import errors as v1_errors
+from datagym_v1.errors import V1_KEYS, error_to, is_v1
+
 logger = logging.getLogger("django.request")
-
-# ErrorTO keys by HTTP status, for errors the framework raises before a v1 view runs.
-V1_KEYS = {
-    400: "ex_validation",
-    401: "ex_unauthorized",
-    403: "ex_forbidden",
-    404: "ex_notfound",
-    405: "ex_validation",
-    413: "ex_size",
-    415: "ex_validation",
-    500: "ex_system",
-}
-
-
-def is_v1(request):
-    # A leading "//" reaches Django from some servers (spec datagym-api.md section 7.1).
-    return request.path_info.lstrip("/").startswith("api/v1/")
-
-
-def is_api(request):
-    return request.path_info.lstrip("/").startswith("api/")
-
-
-def error_to(status_code, key, params=(), msg=None, details=(), headers=None):
-    """An ErrorTO response; `params` is always a list, as the client formats messages with it."""
-    body = {
-        "key": key,
-        "params": [str(p) for p in params],
-        "msg": msg,
-        "code": status_code,
-        "details": list(details),
-    }
-    return JsonResponse(body, status=status_code, safe=False, headers=headers)
-
-
-def native_error(status_code, detail, code, errors=(), headers=None):
-    body = {"detail": str(detail), "code": code, "errors": list(errors)}
-    return JsonResponse(body, status=status_code, headers=headers)
-
-
-def error_list(errors, prefix=""):
-    """Flatten DRF's nested error structure into [{path, message}]."""
-    flat = []
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            flat.extend(error_list(value, f"{prefix}.{key}" if prefix else str(key)))
-    elif isinstance(errors, list):
-        for item in errors:
-            flat.extend(error_list(item, prefix))
-    else:
-        flat.append({"path": prefix, "message": str(errors)})
-    return flat
 
 
 def exception_handler(exc, context):
@@ -88,6 +40,8 @@ def exception_handler(exc, context):
         logger.error("Internal Server Error: %s", getattr(request, "path", "?"), exc_info=exc)
         return native_error(500, "The server failed to handle this request.", "server_error")
     headers = {k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
+    if isinstance(exc, ApiError):
+        return native_error(exc.status_code, exc.detail, exc.get_codes(), exc.errors, headers, **exc.extra)
     if isinstance(exc, exceptions.ValidationError):
         return native_error(
             response.status_code, "The request is not valid.", "invalid", error_list(exc.detail), headers
@@ -103,8 +57,9 @@ def exception_handler(exc, context):
 
 def _page(request, status_code, message, fallback):
     if is_v1(request):
-        params = ["handler", "url", request.path] if status_code == 404 else []
-        return error_to(status_code, V1_KEYS.get(status_code, "ex_system"), params, message)
+        if status_code == 404:
+            return v1_errors.not_found(request.path)
+        return error_to(status_code, V1_KEYS.get(status_code, "ex_system"), [], message)
     if is_api(request):
         return native_error(
             status_code, message, {404: "not_found", 403: "permission_denied"}.get(status_code, "error")
@@ -155,6 +110,6 @@ def not_found_view(request, *args, **kwargs):
     """Catch-all route under /api/: unknown paths answer 404 in the API's shape, for every method.
 
     A route (not only handler404) so that CommonMiddleware's APPEND_SLASH never redirects an API
-    POST, which clients would re-send as a bodiless GET (spec datagym-api.md section 7.3).
+    POST, which clients would re-send as a bodiless GET (docs/datagym-v1.md section 7.3).
     """
     return page_not_found(request, Http404())

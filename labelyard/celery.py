@@ -8,4 +8,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelyard.settings")
 
 app = Celery("labelyard", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Celery job modules are named jobs.py ("tasks" is the labeling unit).
+app.autodiscover_tasks(related_name="jobs")

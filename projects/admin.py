@@ -1,8 +1,17 @@
-"""Django admin for projects, members, label configurations, datasets, media and API tokens."""
+"""Django admin for projects, members, label configurations, datasets, media, URL imports and API tokens."""
 
 from django.contrib import admin
 
-from projects.models import ApiToken, Dataset, LabelConfiguration, Media, Project, ProjectMember
+from projects.models import (
+    ApiToken,
+    Dataset,
+    LabelConfiguration,
+    Media,
+    Project,
+    ProjectMember,
+    UrlImportItem,
+    UrlImportJob,
+)
 
 
 class ProjectMemberInline(admin.TabularInline):
@@ -50,6 +59,23 @@ class MediaAdmin(admin.ModelAdmin):
     search_fields = ("original_name", "sha256", "id")
     readonly_fields = ("id", "width", "height", "mime_type", "sha256", "size", "created_at")
     list_select_related = ("dataset",)
+
+
+@admin.register(UrlImportJob)
+class UrlImportJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "dataset", "status", "created_by", "created_at", "finished_at")
+    list_filter = ("status",)
+    search_fields = ("dataset__name", "items__url")
+    raw_id_fields = ("dataset", "created_by")
+    readonly_fields = ("attempts", "heartbeat_at", "finished_at")
+
+
+@admin.register(UrlImportItem)
+class UrlImportItemAdmin(admin.ModelAdmin):
+    list_display = ("job", "index", "url", "state", "media_id")
+    list_filter = ("state",)
+    search_fields = ("url", "error", "job__id")
+    raw_id_fields = ("job",)
 
 
 @admin.register(ApiToken)

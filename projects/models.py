@@ -7,9 +7,12 @@ from django.db import models
 from django.db.models import F
 from django.urls import reverse
 
+from projects.names import validate_visible
+
 
 class Project(models.Model):
-    name = models.CharField(max_length=128, unique=True)
+    # Unique per owner (projects/unique_names.py), so a taken name tells nothing about other teams.
+    name = models.CharField(max_length=128, validators=[validate_visible])
     short_description = models.CharField(max_length=256, blank=True)
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -26,6 +29,7 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["created_by", "name"], name="unique_project_name_per_owner")]
 
     def __str__(self):
         return self.name
@@ -57,7 +61,7 @@ class ProjectMember(models.Model):
 
 class LabelConfiguration(models.Model):
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="label_configuration")
-    # The normalised tree produced by projects.config.parse(): {"entries": [...]}.
+    # The normalised tree produced by rules.configuration.parse(): {"entries": [...]}.
     data = models.JSONField(default=dict)
     revision = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
@@ -71,7 +75,8 @@ class LabelConfiguration(models.Model):
 
 
 class Dataset(models.Model):
-    name = models.CharField(max_length=128, unique=True)
+    # Unique per owner like project names; a dataset can be attached to several projects.
+    name = models.CharField(max_length=128, validators=[validate_visible])
     short_description = models.CharField(max_length=256, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="created_datasets"
@@ -80,6 +85,7 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["created_by", "name"], name="unique_dataset_name_per_owner")]
 
     def __str__(self):
         return self.name
@@ -135,3 +141,61 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class UrlImportJob(models.Model):
+    """Images being added to a dataset from URLs: fetched one by one by a Celery worker
+    (labeling/url_imports.py), each URL an item with its own outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="url_imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="url_imports"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Why a FAILED job stopped (a crash, or a worker lost too often); single URLs fail in their item.
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"URL import {self.pk} into dataset {self.dataset_id} ({self.status})"
+
+    @property
+    def finished(self):
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class UrlImportItem(models.Model):
+    """One URL of a UrlImportJob and what became of it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        ADDED = "added", "Added"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(UrlImportJob, on_delete=models.CASCADE, related_name="items")
+    index = models.PositiveIntegerField()
+    url = models.URLField(max_length=2000)
+    # The id the image gets when it is stored, chosen up front: the DataGym v1 API answers with it
+    # before the image is fetched. Not a foreign key: until then no such Media exists.
+    media_id = models.UUIDField(default=uuid.uuid4)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="unique_url_import_item")]
+
+    def __str__(self):
+        return f"{self.url} ({self.state})"

@@ -1,6 +1,7 @@
 """Fixtures shared by every test: isolated media storage, eager Celery by default, and a real
 Celery worker process for the tests that need one. Under CI=true a missing service fails."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from django.core import signals
 from django.db import close_old_connections, connection
 
 from labelyard.celery import app as celery_app
+from tests import storage_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +28,22 @@ def unavailable(reason):
     if in_ci():
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def require(module):
+    """Import and return `module`; without it skip on a laptop and fail under CI=true, where every
+    test dependency is installed (pytest.importorskip would skip silently there)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        unavailable(f"`{module}` cannot be imported: {error}")
+
+
+def require_postgresql(what):
+    """Call in tests whose proof needs concurrent transactions: SQLite serialises writers, so there
+    `what` ran without true parallelism. CI runs on PostgreSQL; under CI=true another engine fails."""
+    if connection.vendor != "postgresql":
+        unavailable(f"{what}: PostgreSQL is needed (DATABASE_URL), {connection.vendor} serialises writers")
 
 
 @pytest.fixture(autouse=True)
@@ -112,3 +130,32 @@ def wait_for(predicate, timeout=30.0, interval=0.1, message="condition"):
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """The S3-compatible server's URL: .ci/run's (LABELYARD_TEST_S3_ENDPOINT), else one started here."""
+    endpoint = storage_server.configured_endpoint()
+    if endpoint:
+        if not storage_server.answers(endpoint):
+            unavailable(f"no S3-compatible server answers on {endpoint}")
+        yield endpoint
+        return
+    if in_ci():
+        unavailable("LABELYARD_TEST_S3_ENDPOINT is not set (.ci/run starts moto's server and sets it)")
+    try:
+        endpoint, process = storage_server.start_local_server()
+    except (RuntimeError, OSError) as error:
+        unavailable(str(error))
+    yield endpoint
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def s3_storage(settings, s3_endpoint):
+    """Every stored file of this test goes to a fresh bucket on the S3-compatible server, through
+    django-storages' S3 backend, as with AWS_STORAGE_BUCKET_NAME set. Returns the bucket's name."""
+    bucket = storage_server.new_bucket(s3_endpoint)
+    settings.STORAGES = storage_server.storages_setting(s3_endpoint, bucket)
+    return bucket

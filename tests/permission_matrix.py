@@ -7,7 +7,8 @@ the route's pattern as Django's resolver spells it, so a route without a row fai
 to the project), {spare_dataset} (created by the project admin, attached nowhere), {media},
 {task} (the labeler's task in progress), {other_task} (another labeler's), {done_task}
 (completed by the labeler, waiting for review), {member} (the other labeler's membership),
-{export}, {release}, {import_job}, {config}, {user}, {group}.
+{export}, {release}, {import_job}, {url_import} (a URL import into {dataset}) and its
+{url_import_item}, {config}, {user}, {group}.
 
 The rules behind the numbers (projects/access.py, docs/decisions.md): strangers get 404, lesser
 roles 403, the superuser is admin everywhere; every member may read, export and download; imports,
@@ -145,7 +146,7 @@ ROWS = [
     Row("datasets/<int:pk>/upload", "POST", "/datasets/{dataset}/upload", page(404, 404, 404, 201, 201),
         lambda w: {"data": {"image": w.png_file()}}),
     Row("datasets/<int:pk>/urls", "POST", "/datasets/{dataset}/urls", page(404, 404, 404, 302, 302),
-        _form({"urls": "ftp://example.invalid/a.png"})),
+        _form({"urls": "http://example.invalid/a.png"})),
     Row("datasets/<int:pk>/attach", "POST", "/datasets/{spare_dataset}/attach", page(404, 404, 404, 302, 302),
         _form(lambda w: {"project": w.project.pk})),
     Row("account/api-tokens", "GET", "/account/api-tokens", ALL_PAGE),
@@ -228,6 +229,10 @@ ROWS = [
     Row("api/datasets/<int:pk>/media", "GET", "/api/datasets/{dataset}/media", MEMBER_API),
     Row("api/datasets/<int:pk>/media", "POST", "/api/datasets/{dataset}/media", api(404, 403, 403, 201, 201),
         lambda w: {"data": {"file": w.png_file()}}),
+    Row("api/datasets/<int:pk>/url-imports", "GET", "/api/datasets/{dataset}/url-imports", ADMIN_API),
+    Row("api/datasets/<int:pk>/url-imports", "POST", "/api/datasets/{dataset}/url-imports",
+        api(404, 403, 403, 202, 202), _json({"urls": ["http://example.invalid/a.png"]})),
+    Row("api/url-imports/<int:job_id>", "GET", "/api/url-imports/{url_import}", ADMIN_API),
     Row("api/media/<uuid:media_id>", "GET", "/api/media/{media}", MEMBER_API),
     Row("api/media/<uuid:media_id>", "DELETE", "/api/media/{media}", api(404, 403, 403, 204, 204)),
     Row("api/media/<uuid:media_id>/file", "GET", "/api/media/{media}/file", MEMBER_API),
@@ -309,6 +314,8 @@ ADMIN_MODELS = {
     "projects/dataset": "{dataset}",
     "projects/media": "{media}",
     "projects/apitoken": "{api_token}",
+    "projects/urlimportjob": "{url_import}",
+    "projects/urlimportitem": "{url_import_item}",
     "labeling/task": "{task}",
     "labeling/tasklabels": "{done_task}",
     "labeling/taskevent": "{task_event}",

@@ -1,7 +1,14 @@
 // Pure geometry on labels-document coordinates (image pixels): SVG path data, bounds, moving,
-// clamping and hit tests. Kept free of DOM and state so every other module can share it.
+// clamping and hit tests. Kept free of DOM and state so every other module (and tests/js) can share it.
 
-export const MIN_POINTS = { line: 2, polygon: 3, image_segmentation: 3 };
+// Fewest vertices a line, polygon or segmentation ring may have. The numbers come from the page's
+// rules (labeling/views/workspace.py, from rules/labels.py); "ring" is each ring of an image
+// segmentation, its outline and every hole.
+export function minVertices(rules, kind) {
+  const count = rules.minVertices[kind === "image_segmentation" ? "ring" : kind];
+  if (!Number.isInteger(count)) throw new Error(`The page's rules give no vertex minimum for ${kind}.`);
+  return count;
+}
 
 // Two decimals keep sub-pixel precision when zoomed in without long floats in the document.
 export const round = (v) => Math.round(v * 100) / 100;

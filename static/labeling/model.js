@@ -1,28 +1,31 @@
 // The workspace's state: the label classes of the configuration and the task's labels document
-// (labeling/document.py format) with undo/redo. Every edit goes through Labels.change() so the
+// (rules/labels.py format) with undo/redo. Every edit goes through Labels.change() so the
 // renderer, the panels and autosave hear about it in one place.
 
-const GEOMETRY_KINDS = new Set(["point", "line", "polygon", "image_segmentation", "rectangle"]);
 const HISTORY_LIMIT = 200;
 
-export const isGeometry = (entry) => GEOMETRY_KINDS.has(entry.kind);
-
-// Lookups over the configuration tree: root classes, their nested classes and questions.
+// Lookups over the configuration tree: root classes, their nested classes and questions. Which
+// kinds are geometries comes from the page's rules (rules/configuration.py GEOMETRY_KINDS).
 export class Classes {
-  constructor(configuration) {
+  constructor(configuration, rules) {
+    this.geometryKinds = new Set(rules.geometryKinds);
     const entries = configuration.entries || [];
-    this.roots = entries.filter(isGeometry);
-    this.questions = entries.filter((e) => !isGeometry(e));
+    this.roots = entries.filter((e) => this.isGeometry(e));
+    this.questions = entries.filter((e) => !this.isGeometry(e));
     this.byRoot = new Map(this.roots.map((e) => [e.key, e]));
+  }
+
+  isGeometry(entry) {
+    return this.geometryKinds.has(entry.kind);
   }
 
   nestedOf(rootKey) {
     const root = this.byRoot.get(rootKey);
-    return root ? root.children.filter(isGeometry) : [];
+    return root ? root.children.filter((c) => this.isGeometry(c)) : [];
   }
 
   questionsOf(entry) {
-    return entry.children.filter((c) => !isGeometry(c));
+    return entry.children.filter((c) => !this.isGeometry(c));
   }
 
   // The entry of `geometry`; nested keys only mean something under their parent's class.

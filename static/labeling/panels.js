@@ -5,7 +5,6 @@
 
 import { getAnswer, setAnswer } from "./model.js";
 
-const RADIO_MAX_OPTIONS = 3; // the DataGym rule: up to three options as radio buttons, more as a dropdown
 const KIND_NAMES = {
   point: "point", line: "line", polygon: "polygon", rectangle: "box", image_segmentation: "segment",
 };
@@ -39,15 +38,28 @@ export function classRow(entry, classId, { active, hidden, onPick, onToggle, rea
   return li;
 }
 
+// How an option question is shown, by the page's rules (the DataGym rule of
+// formats/datagym.py): up to rules.radioMaxOptions options as radio buttons, more as a dropdown.
+export function optionControl(entry, rules) {
+  return entry.options.length <= rules.radioMaxOptions ? "radio" : "select";
+}
+
+// The longest answer a freetext question takes; a configuration without max_length gets the
+// server's default (rules/configuration.py).
+export function freetextMaxLength(entry, rules) {
+  return entry.max_length ?? rules.freetextDefaultLength;
+}
+
 // Render `questions` answering into `answers` (a classifications object); `onAnswer(path, values,
 // coalesceKey)` is called on every change. Nested questions appear inside their parent's box.
-export function questionForm(container, questions, answers, { onAnswer, readOnly, idPrefix }) {
+// `rules` are the page's label rules (labeling/views/workspace.py).
+export function questionForm(container, questions, answers, { onAnswer, readOnly, idPrefix, rules }) {
   container.replaceChildren();
-  for (const q of questions) container.append(question(q, [q.key], answers, { onAnswer, readOnly, idPrefix }));
+  for (const q of questions) container.append(question(q, [q.key], answers, { onAnswer, readOnly, idPrefix, rules }));
 }
 
 function question(entry, path, answers, options) {
-  const { onAnswer, readOnly, idPrefix } = options;
+  const { onAnswer, readOnly, idPrefix, rules } = options;
   const name = `${idPrefix}-${path.join("-")}`;
   const box = el("fieldset", { className: "question" });
   box.dataset.key = path.join(".");
@@ -55,7 +67,7 @@ function question(entry, path, answers, options) {
   if (entry.required) legend.append(el("span", { className: "required", title: "Required" }, "*"));
   box.append(legend);
   const values = getAnswer(answers, path);
-  if (entry.kind === "option" && entry.options.length <= RADIO_MAX_OPTIONS) {
+  if (entry.kind === "option" && optionControl(entry, rules) === "radio") {
     for (const option of entry.options) {
       const input = el("input", { type: "radio", name, value: option.key });
       input.checked = values.includes(option.key);
@@ -93,7 +105,7 @@ function question(entry, path, answers, options) {
       box.append(labelled(input, option.name));
     }
   } else {
-    const text = el("textarea", { name, rows: "2", maxlength: String(entry.max_length || 255) });
+    const text = el("textarea", { name, rows: "2", maxlength: String(freetextMaxLength(entry, rules)) });
     text.value = values[0] || "";
     text.readOnly = readOnly;
     text.addEventListener("input", () => onAnswer(path, text.value ? [text.value] : [], `text:${name}`));

@@ -4,7 +4,7 @@
 // first point). During a drag only the dragged shape is redrawn, once per animation frame.
 
 import {
-  MIN_POINTS, bounds, clampOffset, clampPoint, moveVertex, ringInside, ringOf, translate, withRing,
+  bounds, clampOffset, clampPoint, minVertices, moveVertex, ringInside, ringOf, translate, withRing,
 } from "./geometry.js";
 import { newId } from "./model.js";
 
@@ -13,10 +13,11 @@ const SAME_POINT_DISTANCE = 3; // screen pixels: the second click of a double-cl
 const DRAG_THRESHOLD = 2;
 
 export class Tools {
-  constructor(view, model, image, hooks) {
+  constructor(view, model, image, rules, hooks) {
     this.view = view;
     this.model = model;
     this.image = image;
+    this.rules = rules; // the page's label rules (labeling/views/workspace.py)
     this.hooks = hooks; // onSelect(id), onMessage(text, isError), onToolChange(tool)
     this.readOnly = false;
     this.tool = { name: "select" };
@@ -200,7 +201,8 @@ export class Tools {
     }
     const last = this.points[this.points.length - 1];
     if (last && this.screenDistance(last, p) < SAME_POINT_DISTANCE) return;
-    const closes = kind !== "line" && this.points.length >= 3 && this.screenDistance(this.points[0], p) < CLOSE_DISTANCE;
+    const closes = kind !== "line" && this.points.length >= minVertices(this.rules, kind)
+      && this.screenDistance(this.points[0], p) < CLOSE_DISTANCE;
     if (closes) {
       this.finish();
       return;
@@ -224,7 +226,7 @@ export class Tools {
     if (!this.drawing || !this.points.length) return;
     const kind = this.tool.kind;
     const points = this.points;
-    const needed = MIN_POINTS[kind] || 3;
+    const needed = minVertices(this.rules, kind);
     if (points.length < needed) {
       this.hooks.onMessage(`A ${kind === "line" ? "line" : "polygon"} needs at least ${needed} points.`, true);
       return;
@@ -286,9 +288,10 @@ export class Tools {
     }
     const c = this.model.get(id).geometry.coordinates;
     const points = ringOf(kind, c, ring).filter((_, i) => i !== index);
-    if (kind === "image_segmentation" && ring > 0 && points.length < 3) {
+    const needed = minVertices(this.rules, kind);
+    if (kind === "image_segmentation" && ring > 0 && points.length < needed) {
       this.model.setCoordinates(id, c.filter((_, i) => i !== ring));
-    } else if (points.length < (MIN_POINTS[kind] || 3)) {
+    } else if (points.length < needed) {
       this.hooks.onMessage(`This ${kind.replace("_", " ")} has the fewest points it can have.`, true);
       return;
     } else {

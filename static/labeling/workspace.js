@@ -15,13 +15,14 @@ const $ = (id) => document.getElementById(id);
 const CLIPBOARD_KEY = "labelyard.clipboard";
 const STATUS_TEXT = { saved: "Saved", unsaved: "Unsaved changes", saving: "Saving…", error: "Not saved", conflict: "Conflict" };
 
-const classes = new Classes(data.configuration);
+const rules = data.rules; // label rules from the server (labeling/views/workspace.py); no copies here
+const classes = new Classes(data.configuration, rules);
 const model = new Labels(classes);
 const view = new View($("canvas"), data.image, model);
 let readOnly = data.mode !== "label";
 let messageTimer = 0;
 
-const tools = new Tools(view, model, data.image, {
+const tools = new Tools(view, model, data.image, rules, {
   onSelect: select,
   onMessage: message,
   onToolChange: () => { renderClassLists(); updateToolbar(); },
@@ -123,7 +124,7 @@ function renderShapePanel() {
   item.geometry.classifications ||= {};
   const geometry = item.geometry;
   questionForm(form, questions, geometry.classifications, {
-    readOnly, idPrefix: `q-${geometry.id}`,
+    readOnly, rules, idPrefix: `q-${geometry.id}`,
     onAnswer: (path, values, coalesce) => model.change(() => setAnswer(geometry.classifications, path, values),
       { ids: [], coalesce }),
   });
@@ -142,7 +143,7 @@ function renderGlobalPanel() {
     return;
   }
   questionForm(panel, classes.questions, model.doc.classifications, {
-    readOnly, idPrefix: "global",
+    readOnly, rules, idPrefix: "global",
     onAnswer: (path, values, coalesce) => model.change((doc) => setAnswer(doc.classifications, path, values),
       { ids: [], coalesce }),
   });
@@ -329,8 +330,9 @@ async function act(url, body) {
     leave(answer.next_url);
     return;
   }
-  const text = answer.missing
-    ? ["Answer these before completing:", ...answer.missing].join("\n").replaceAll("`", "")
+  // Errors come as {detail, code, errors} (api/errors.py); "incomplete" lists each question.
+  const text = answer.code === "incomplete"
+    ? ["Answer these before completing:", ...answer.errors.map((e) => e.message)].join("\n").replaceAll("`", "")
     : answer.detail || "That did not work.";
   message(text, true);
 }

@@ -12,12 +12,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from demo.seeding import CONFIGURATION, street_image
+from labeling.creation import create_project
 from labeling.lifecycle import move_all
 from labeling.states import State
-from projects.creation import create_project
-from projects.demo import CONFIGURATION, street_image
 from projects.models import ProjectMember
-from tests.conftest import unavailable
+from tests.conftest import require, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,7 +34,7 @@ VIEWPORT = {"width": 1400, "height": 900}
 def chromium():
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    sync_playwright = require("playwright.sync_api").sync_playwright
 
     # Playwright's sync API keeps an asyncio loop on the test thread; Django then refuses ORM calls
     # from that thread unless told that this is intended (the calls are still synchronous).
@@ -47,10 +47,14 @@ def chromium():
 
 @pytest.fixture
 def open_as(chromium, live_server, transactional_db):
-    """open_as(user, path) -> a Playwright page of a fresh browser context logged in as `user`."""
+    """open_as(user, path) -> a Playwright page of a fresh browser context logged in as `user`.
+
+    Without `path` the page is not navigated yet, so a test can listen for events of the first
+    load (dialogs, requests) before calling page.goto.
+    """
     contexts = []
 
-    def open_page(user, path):
+    def open_page(user, path=None):
         client = Client()
         client.force_login(user)
         context = chromium.new_context(viewport=VIEWPORT)
@@ -62,7 +66,8 @@ def open_as(chromium, live_server, transactional_db):
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.goto(live_server.url + path)
+        if path is not None:
+            page.goto(live_server.url + path)
         return page
 
     yield open_page

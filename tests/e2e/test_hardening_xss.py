@@ -6,20 +6,21 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
+from labeling.creation import create_project
 from labeling.labels import save_labels
 from labeling.models import Task
 from labeling.states import State
-from projects.creation import create_project
 from projects.models import Dataset, Media, ProjectMember
 from tests.e2e.conftest import wait_ready
 from tests.test_permission_matrix import png_bytes
 
-# Each payload sets window.__xss (or opens a dialog) if it ever runs.
+# Each payload sets window.__xss or opens a dialog if it ever runs; the tests listen for dialogs
+# before the first navigation, as a payload runs while the page loads.
 PAYLOADS = {
     "project": "<script>window.__xss='project'</script>P",
     "description": "<img src=x onerror=\"window.__xss='description'\">",
     "dataset": "<svg onload=window.__xss='dataset'>",
-    "image": "<img src=x onerror=alert('image')>.png",
+    "image": "<img src=x onerror=\"window.__xss='image';alert('image')\">.png",
     "class": "<img src=x onerror=\"window.__xss='class'\">",
     "question": "</script><script>window.__xss='question'</script>",
     "answer": "</script><img src=x onerror=\"window.__xss='answer'\">",
@@ -58,8 +59,23 @@ def hostile_project(chromium, transactional_db):
     return project, dataset, task, users
 
 
+def visit(open_as, live_server, user, path):
+    """A page of `path` for `user` whose dialogs are recorded (and dismissed) from before it loads."""
+    page = open_as(user)
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(live_server.url + path)
+    return page
+
+
+def assert_nothing_ran(page, path):
+    assert page.evaluate("window.__xss") is None, f"a stored script ran on {path}"
+    assert not page.dialogs, f"a dialog opened on {path}: {page.dialogs}"
+    assert not page.errors, f"script errors on {path}: {page.errors}"
+
+
 @pytest.mark.browser
-def test_no_stored_script_runs(open_as, hostile_project):
+def test_no_stored_script_runs(open_as, live_server, hostile_project):
     project, dataset, task, users = hostile_project
     pages = [
         "/",
@@ -77,23 +93,20 @@ def test_no_stored_script_runs(open_as, hostile_project):
         f"/tasks/{task.pk}/label",
         f"/tasks/{task.pk}/review",
     ]
-    dialogs = []
     for path in pages:
-        page = open_as(users["boss"], path)
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        page.wait_for_load_state("load")
+        page = visit(open_as, live_server, users["boss"], path)
         if "/tasks/" in path and path.endswith(("/label", "/review")):
             wait_ready(page)
-        assert page.evaluate("window.__xss") is None, f"a stored script ran on {path}"
-        assert not dialogs, f"a dialog opened on {path}: {dialogs}"
-        assert not page.errors, f"script errors on {path}: {page.errors}"
+        assert_nothing_ran(page, path)
     # The labeler's queue gives the rejected task back with its comment, shown as text.
-    page = open_as(users["lab"], f"/projects/{project.pk}/label")
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page = visit(open_as, live_server, users["lab"], f"/projects/{project.pk}/label")
     wait_ready(page)
     assert PAYLOADS["comment"] in page.text_content("#review-comment")
-    assert page.evaluate("window.__xss") is None and not dialogs
+    assert_nothing_ran(page, "the labeler's queue")
     assert page.locator("iframe").count() == 0
+    # The listener is live: a dialog that does open is recorded.
+    page.evaluate("alert('canary')")
+    assert page.dialogs == ["canary"]
 
 
 @pytest.mark.browser

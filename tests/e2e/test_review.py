@@ -2,11 +2,11 @@
 
 import pytest
 
+from demo.seeding import demo_labels
 from labeling import queue
 from labeling.labels import read_labels, save_labels
 from labeling.models import Task
 from labeling.states import State
-from projects.demo import demo_labels
 from tests.e2e.conftest import click_at, wait_ready, wait_saved
 
 
@@ -75,7 +75,9 @@ def test_two_sessions_conflict_loses_nothing(open_as, street_project):
     second.keyboard.press("4")
     click_at(second, 200, 200)
     second.wait_for_selector("#conflict", state="visible")
+    # The version comes from the 409's body (api/errors.py ERROR_SCHEMA `version`).
     assert "Someone else changed this task" in second.text_content("#conflict-text")
+    assert "(it is now at version 1)" in second.text_content("#conflict-text")
     assert second.get_attribute("#save-status", "data-state") == "conflict"
 
     document, _ = read_labels(task)

@@ -4,11 +4,10 @@ import io
 
 import pytest
 
-from exports.formats import datagym
+from formats import datagym, jsonio
 from labeling.labels import read_labels
 from labeling.models import Task
 from labeling.states import State
-from labelyard import jsonio
 from tests.e2e.conftest import at, click_at, drag, wait_ready, wait_saved
 
 
@@ -65,7 +64,7 @@ def test_label_every_kind_complete_and_export(open_as, street_project):
     # Completing before the required image question is answered is refused, naming it.
     page.click("#complete")
     page.wait_for_selector("#message.error")
-    assert "Time of day" in page.text_content("#message")
+    assert page.text_content("#message") == "Answer these before completing:\nTime of day is required (image question)"
     choose(page, "tod", "day")
     choose(page, "tod.lighting", "sunlight")
     page.select_option('fieldset[data-key="weather"] select', "rainy")

@@ -5,13 +5,13 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 
-from labeling import document as labels_document
+from labeling.creation import create_project
 from labeling.models import Task, TaskLabels
 from labeling.states import State
-from projects.creation import create_project
 from projects.models import Dataset, Media, ProjectMember
+from rules import labels as labels_document
 
-# The seed's example (shared/seeds/datagym-export-data.md): classes bus, car with car_type, weather
+# DataGym's documented export example: classes bus, car with car_type, weather
 # with daytime nested under it.
 SEED_CONFIGURATION = {
     "entries": [

@@ -11,10 +11,10 @@ from PIL import Image
 
 from exports import build
 from exports.models import ExportChunk, ExportJob
+from formats import jsonio
 from labeling import bulk
 from labeling.models import TaskLabels
 from labeling.states import State
-from labelyard import jsonio
 from projects import tokens
 from projects.models import ProjectMember
 from tests.exports.conftest import SEED_CONFIGURATION, SEGMENTATION_CONFIGURATION, make_project

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from exports.models import ExportJob
-from labelyard import jsonio
+from formats import jsonio
 from tests.exports.conftest import SEED_CONFIGURATION, SEGMENTATION_CONFIGURATION, make_project
 
 pytestmark = pytest.mark.django_db

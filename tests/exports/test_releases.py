@@ -3,6 +3,7 @@ a real worker, and the pages, API and command refusing bad input with 4xx or Com
 
 import io
 import os
+import re
 import signal
 from datetime import timedelta
 from pathlib import Path
@@ -15,13 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from exports import masks, releases
+from exports import releases
 from exports.models import Release
+from formats import jsonio
 from labeling.models import Task, TaskLabels
 from labeling.states import State
-from labelyard import jsonio
 from projects.models import Media, ProjectMember
-from tests.conftest import wait_for
+from raster import masks
+from tests.conftest import require, wait_for
 from tests.exports.conftest import SEGMENTATION_CONFIGURATION, add_member, make_project
 
 WIDTH, HEIGHT = 160, 120
@@ -332,7 +334,7 @@ class TestCoco:
 
 @pytest.fixture
 def sdk(monkeypatch):
-    pytest.importorskip("segments")
+    require("segments")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     from segments import SegmentsDataset
@@ -346,7 +348,7 @@ class TestSegmentsSdk:
     def test_bitmap_release_loads_and_exports(self, sdk, live_server, tmp_path):
         """The real SDK loads a bitmap release over signed URLs, iterates it, and exports coco-instance and semantic.
 
-        segments_dir=None: with Pillow 13 the SDK cannot cache bitmaps (spec segments-release.md section 9),
+        segments_dir=None: with Pillow 13 the SDK cannot cache bitmaps (docs/segments-release.md section 9),
         so every image and bitmap is fetched over HTTP on access.
         """
         SegmentsDataset, export_dataset = sdk
@@ -402,19 +404,31 @@ def test_worker_builds_release(celery_worker, media_root):
     assert done.labeled_count == 2 and done.chunks_total == 1
 
 
+def selected_task_types(page):
+    """The values of the task type menu's options that the page renders as selected."""
+    menu = re.search(r'<select name="task_type"[^>]*>(.*?)</select>', page.content.decode(), re.S)
+    assert menu, "the release form has no task type menu"
+    return re.findall(r'<option value="([^"]*)" selected>', menu.group(1))
+
+
 @pytest.mark.django_db
 class TestEntryPoints:
+    def test_page_defaults_to_vector_without_segmentations(self, admin_client, admin_user):
+        """docs/decisions.md, Releases: `vector` is the default when no class is a segmentation."""
+        project = make_project("vector only", {"entries": [{"key": "car", "name": "Car", "kind": "polygon"}]}, [None])
+        add_member(project, admin_user)
+        page = admin_client.get(reverse("exports:releases", args=[project.pk]))
+        assert page.status_code == 200
+        assert selected_task_types(page) == ["vector"]
+
     def test_page_creates_release(self, admin_client, admin_user):
         """The Releases tab creates a release (default task type from the configuration) and lists it."""
         project = release_project()
         add_member(project, admin_user)
         url = reverse("exports:releases", args=[project.pk])
         page = admin_client.get(url)
-        assert (
-            page.status_code == 200
-            and b'value="segmentation-bitmap" checked' in page.content.replace(b"checked\n", b"checked")
-            or page.context["form"].initial["task_type"] == "segmentation-bitmap"
-        )
+        assert page.status_code == 200
+        assert selected_task_types(page) == ["segmentation-bitmap"]
         response = admin_client.post(url, {"name": "v1", "labeled_states": ["completed"],
                                            "reviewed_states": ["reviewed"], "task_type": "vector"})  # fmt: skip
         assert response.status_code == 302
@@ -566,7 +580,7 @@ class TestEntryPoints:
 def test_killed_worker_leaves_no_release_file_behind_a_link(celery_worker, admin_client, admin_user):
     """SIGKILL of the worker while a release is built: it is not done, serves nothing, and a run
     after the heartbeat went stale builds it completely."""
-    from tests.exports.test_tasks import children_of, segmented_documents
+    from tests.exports.test_jobs import children_of, segmented_documents
 
     project = make_project("killed release", SEGMENTATION_CONFIGURATION, segmented_documents(400))
     add_member(project, admin_user)

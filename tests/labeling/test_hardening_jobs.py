@@ -1,5 +1,5 @@
 """A label import whose worker is killed with SIGKILL: nothing of it is written, and running it
-again imports it exactly once. (The export's crash test is tests/exports/test_tasks.py.)"""
+again imports it exactly once. (The export's crash test is tests/exports/test_jobs.py.)"""
 
 import os
 import signal
@@ -9,13 +9,13 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from labeling import importing, tasks
+from formats import jsonio
+from labeling import importing, jobs
 from labeling.models import ImportJob, Task, TaskLabels
 from labeling.states import State
-from labelyard import jsonio
 from tests.conftest import wait_for
 from tests.exports.conftest import make_project
-from tests.exports.test_tasks import children_of
+from tests.exports.test_jobs import children_of
 
 pytestmark = pytest.mark.worker
 
@@ -35,7 +35,7 @@ def test_killed_import_writes_nothing_and_reruns_once(celery_worker):
     job = ImportJob(project=project, original_name="big.json", size=len(data))
     job.file.save("big.json", ContentFile(data), save=False)
     job.save()
-    tasks.run_import.delay(job.pk)
+    jobs.run_import.delay(job.pk)
     wait_for(
         lambda: ImportJob.objects.get(pk=job.pk).progress > 0,
         timeout=120,

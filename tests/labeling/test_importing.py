@@ -10,15 +10,14 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exports.formats import datagym
+from formats import datagym, jsonio
 from labeling import importing
+from labeling.creation import create_project
 from labeling.importing import ImportRejected, import_labels
 from labeling.labels import read_labels, save_labels
 from labeling.models import ImportJob, Task, TaskLabels
-from labelyard import jsonio
-from projects.creation import create_project
 from projects.models import Dataset, Media, Project
-from tests.exports.test_formats_datagym import (
+from tests.formats.test_datagym import (
     MEDIA,
     REJECTIONS,
     SEED_CONFIGURATION,

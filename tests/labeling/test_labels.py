@@ -2,10 +2,10 @@
 
 import pytest
 
+from demo.seeding import CONFIGURATION, demo_labels
+from labeling.creation import create_project
 from labeling.labels import InvalidLabels, StaleVersion, read_labels, save_labels
 from labeling.models import Task, TaskLabels
-from projects.creation import create_project
-from projects.demo import CONFIGURATION, demo_labels
 from projects.models import Dataset, Media
 
 

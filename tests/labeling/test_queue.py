@@ -8,12 +8,12 @@ from django.db import connection
 from django.test import TestCase
 
 from labeling import queue
+from labeling.attaching import attach_dataset
+from labeling.creation import create_project
 from labeling.labels import save_labels
 from labeling.lifecycle import move, move_all
 from labeling.models import Task
 from labeling.states import State
-from projects.creation import create_project
-from projects.datasets import attach_dataset
 from projects.models import Dataset, Media, ProjectMember
 
 CONFIGURATION = {

@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from labeling import bulk
+from labeling.creation import create_project
 from labeling.models import Task, TaskLabels
 from labeling.states import State
-from projects.creation import create_project
 from projects.models import Dataset, Media, ProjectMember
 
 pytestmark = pytest.mark.django_db

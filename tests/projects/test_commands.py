@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from demo.seeding import CONFIGURATION
+from formats import jsonio
 from labeling.models import Task
 from labeling.states import State
-from labelyard import jsonio
-from projects.demo import CONFIGURATION
 from projects.models import Media, Project, ProjectMember
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ class TestCreateProject:
 
     def test_duplicate_name_and_unknown_owner(self, config_file):
         run("--name", "X", "--config", str(config_file))
-        with pytest.raises(CommandError, match="A project named `X` already exists"):
+        with pytest.raises(CommandError, match="A project without an owner is already named `X`"):
             run("--name", "X", "--config", str(config_file))
         with pytest.raises(CommandError, match="There is no user named ghost"):
             run("--name", "Y", "--config", str(config_file), "--owner", "ghost")

@@ -1,24 +1,23 @@
 """Hostile input at the projects app's doors: images that lie or explode, names that climb out of
-folders, URLs that point inside the network, JSON nested 10,000 deep, bodies over a gigabyte, and
-password guessing. Each is refused with a clear 4xx and leaves nothing behind."""
+folders, URLs that point inside the network, JSON nested 10,000 deep and bodies over a gigabyte (password
+guessing: tests/labelyard/test_login_throttle.py). Each is refused with a clear 4xx and leaves nothing behind."""
 
-import functools
-import http.server
 import io
-import threading
+import socket
 import tracemalloc
 import zlib
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from formats import jsonio
+from labeling import url_imports
+from labeling.creation import create_project
 from labeling.models import Task
-from labelyard import jsonio
-from projects import media, tokens
-from projects.creation import create_project
-from projects.models import Dataset, Media
+from projects import fetching, tokens
+from projects.models import Dataset, Media, UrlImportItem
+from tests.projects.url_servers import PUBLIC_ADDRESS, WebServer
 
 pytestmark = pytest.mark.django_db
 GIGABYTE = 1 << 30
@@ -158,100 +157,90 @@ class TestHostileImages:
         assert stored.file.name.startswith(f"datasets/{dataset.pk}/") and "<" not in stored.file.name
 
 
-class ImageServer:
-    """Serves one PNG on 127.0.0.1 and counts requests, to show a blocked fetch never connects."""
-
-    def __init__(self, tmp_path):
-        (tmp_path / "cat.png").write_bytes(png())
-        self.hits = 0
-        server = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def do_GET(self):
-                server.hits += 1
-                super().do_GET()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=tmp_path))
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.port = self.httpd.server_address[1]
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def image_server(tmp_path):
-    server = ImageServer(tmp_path)
+def image_server():
+    server = WebServer("127.0.0.1")
     yield server
     server.close()
 
 
 class TestUrlFetch:
-    """Server-side request forgery: URL images come only from public addresses unless allowed."""
+    """Server-side request forgery: URL images come only from public addresses unless allowed.
+    Redirects, proxies, slow servers and error texts: tests/projects/test_url_fetching.py."""
 
     @pytest.mark.parametrize(
         "address", ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
                     "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "224.0.0.1"]
     )  # fmt: skip
     def test_local_and_private_addresses(self, address):
-        assert not media.is_public_address(address)
+        assert not fetching.is_public_address(address)
 
     @pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
     def test_public_addresses(self, address):
-        assert media.is_public_address(address)
+        assert fetching.is_public_address(address)
 
     @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "127.1", "2130706433"])
     def test_loopback_is_refused_before_connecting(self, settings, dataset, image_server, host):
-        """Every spelling of loopback is refused by name, and the server never sees a request."""
+        """Every spelling of loopback is refused by address, and the server never sees a request."""
         settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE = False
-        with pytest.raises(media.ImageRejected, match="local or private network address|could not be fetched"):
-            media.add_image_from_url(dataset, f"http://{host}:{image_server.port}/cat.png")
-        assert image_server.hits == 0
+        with pytest.raises(fetching.FetchFailed, match="is not a public internet host"):
+            url_imports.add_image_from_url(dataset, f"http://{host}:{image_server.port}/cat.png")
+        assert image_server.hits == []
         assert not Media.objects.exists()
 
     def test_metadata_service_is_refused(self, settings, dataset):
         settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE = False
-        with pytest.raises(media.ImageRejected, match="169.254.169.254 is a local or private network address"):
-            media.add_image_from_url(dataset, "http://169.254.169.254/latest/meta-data/iam.png")
+        with pytest.raises(fetching.FetchFailed, match="169.254.169.254 is not a public internet host"):
+            url_imports.add_image_from_url(dataset, "http://169.254.169.254/latest/meta-data/iam.png")
 
-    def test_rebinding_is_caught_at_the_connection(self, settings, dataset, image_server, monkeypatch):
-        """A name that resolved to a public address at the check but connects to loopback is refused."""
+    def test_rebinding_cannot_move_the_connection(self, settings, dataset, image_server, monkeypatch):
+        """The name is looked up once and the connection goes to the address that was checked, so a
+        DNS answer that turns to loopback after the check is never used."""
         settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE = False
-        monkeypatch.setattr(media, "_check_host", lambda url, host, port: None)
-        with pytest.raises(media.ImageRejected, match="127.0.0.1 is a local or private network address"):
-            media.add_image_from_url(dataset, f"http://127.0.0.1:{image_server.port}/cat.png")
-        assert image_server.hits == 0
+        settings.LABELYARD_URL_FETCH_TEST_PUBLIC_ADDRESSES = frozenset({PUBLIC_ADDRESS})
+        public = WebServer(PUBLIC_ADDRESS)
+        lookups = []
+        real_getaddrinfo = socket.getaddrinfo
 
-    def test_redirect_to_loopback_is_refused(self, settings, dataset, image_server, monkeypatch, tmp_path):
-        """A redirect is a new connection and is checked again."""
-        settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE = False
-        checked = []
-        monkeypatch.setattr(media, "_check_host", lambda url, host, port: checked.append(host))
-        with pytest.raises(media.ImageRejected, match="local or private network address"):
-            media.add_image_from_url(dataset, f"http://localhost:{image_server.port}/cat.png")
-        assert checked == ["localhost"] and image_server.hits == 0
+        def rebinding_dns(host, port, *args, **kwargs):
+            if host != "rebind.test":
+                return real_getaddrinfo(host, port, *args, **kwargs)
+            lookups.append(host)
+            answer = PUBLIC_ADDRESS if len(lookups) == 1 else "127.0.0.1"
+            return real_getaddrinfo(answer, port, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+        try:
+            stored = url_imports.add_image_from_url(dataset, f"http://rebind.test:{public.port}/cat.png")
+        finally:
+            public.close()
+        assert (stored.width, stored.height) == (40, 30)
+        assert lookups == ["rebind.test"] and public.hits == ["/cat.png"] and image_server.hits == []
 
     def test_allowed_when_configured(self, settings, dataset, image_server):
-        """A local install (or one that says so) fetches from loopback as before."""
+        """A demo on one machine (`make run` sets the flag) fetches from loopback."""
         settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE = True
-        stored = media.add_image_from_url(dataset, f"http://127.0.0.1:{image_server.port}/cat.png")
-        assert (stored.width, stored.height) == (40, 30) and image_server.hits == 1
+        stored = url_imports.add_image_from_url(dataset, f"http://127.0.0.1:{image_server.port}/cat.png")
+        assert (stored.width, stored.height) == (40, 30) and image_server.hits == ["/cat.png"]
 
-    def test_page_and_v1_answer_without_fetching(self, settings, owner_client, token, dataset, image_server):
-        """Both URL doors report the refusal (page message, v1 FAILED) and store nothing."""
+    def test_page_and_v1_store_nothing(
+        self, settings, owner_client, token, dataset, image_server, django_capture_on_commit_callbacks
+    ):
+        """Both URL doors queue the URL; the job refuses it without connecting and says why."""
         settings.LABELYARD_URL_FETCH_ALLOW_PRIVATE = False
         url = f"http://127.0.0.1:{image_server.port}/cat.png"
-        response = owner_client.post(f"/datasets/{dataset.pk}/urls", {"urls": url}, follow=True)
-        assert b"local or private network address" in response.content
-        response = owner_client.post(
-            f"/api/v1/media/{dataset.pk}/url?token={token}", jsonio.dumps([url]), content_type="application/json"
-        )
-        assert response.json()[0]["mediaUploadStatus"] == "FAILED"
-        assert image_server.hits == 0 and not Media.objects.exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            owner_client.post(f"/datasets/{dataset.pk}/urls", {"urls": url})
+        page = owner_client.get(f"/datasets/{dataset.pk}/").content.decode()
+        assert f"{url}: 127.0.0.1 is not a public internet host" in page
+        with django_capture_on_commit_callbacks(execute=True):
+            response = owner_client.post(
+                f"/api/v1/media/{dataset.pk}/url?token={token}", jsonio.dumps([url]), content_type="application/json"
+            )
+        assert response.json()[0]["mediaUploadStatus"] == "SUCCESS"  # as in DataGym: fetched later
+        item = UrlImportItem.objects.get(job__dataset=dataset, media_id=response.json()[0]["internal_media_ID"])
+        assert item.state == "failed" and "not a public internet host" in item.error
+        assert image_server.hits == [] and not Media.objects.exists()
 
 
 DEEP = b"[" * 10_000 + b"]" * 10_000
@@ -384,81 +373,9 @@ class TestHugeBodies:
         settings.LABELYARD_MAX_UPLOAD_BYTES = 4 << 20
         size = 64 << 20
         body = EndlessBody(size)
-        from projects import datagym_v1
+        from datagym_v1 import operations as datagym_v1
 
         with pytest.raises(datagym_v1.V1Error) as caught:
             datagym_v1.read_to_tempfile(body, None)
         assert caught.value.status == 413
         assert body.read_bytes <= (4 << 20) + (1 << 20)
-
-
-@pytest.fixture
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-class TestLoginThrottle:
-    """Failed sign-ins per user name and address are limited; the limits are settings."""
-
-    @pytest.fixture(autouse=True)
-    def limits(self, settings, fresh_cache):
-        settings.LABELYARD_LOGIN_FAILURE_LIMIT = 3
-        settings.LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT = 10
-        settings.LABELYARD_LOGIN_WINDOW_SECONDS = 600
-
-    @pytest.fixture
-    def user(self, django_user_model):
-        return django_user_model.objects.create_user("alice", password="right-horse-battery")
-
-    def attempt(self, client, username, password, address="10.0.0.1", path="/accounts/login/"):
-        return client.post(path, {"username": username, "password": password}, REMOTE_ADDR=address)
-
-    def test_locked_after_the_limit_even_with_the_right_password(self, client, user):
-        for _ in range(3):
-            assert self.attempt(client, "alice", "wrong").status_code == 200
-        response = self.attempt(client, "alice", "right-horse-battery")
-        assert response.status_code == 429
-        assert b"Too many failed sign-ins" in response.content and b"10 minutes" in response.content
-        assert "_auth_user_id" not in client.session
-
-    def test_other_addresses_and_users_are_not_locked_out(self, client, user, django_user_model):
-        django_user_model.objects.create_user("bob", password="bobs-long-password")
-        for _ in range(3):
-            self.attempt(client, "alice", "wrong")
-        assert self.attempt(client, "alice", "right-horse-battery", address="10.0.0.2").status_code == 302
-        client.logout()
-        assert self.attempt(client, "bob", "bobs-long-password").status_code == 302
-
-    def test_success_clears_the_count(self, client, user):
-        for _ in range(2):
-            self.attempt(client, "alice", "wrong")
-        assert self.attempt(client, "alice", "right-horse-battery").status_code == 302
-        client.logout()
-        for _ in range(2):
-            assert self.attempt(client, "alice", "wrong").status_code == 200
-        assert self.attempt(client, "alice", "right-horse-battery").status_code == 302
-
-    def test_user_name_spraying_from_one_address(self, client, user):
-        """Trying many user names from one address hits the per-address limit."""
-        for number in range(10):
-            self.attempt(client, f"user{number}", "guess")
-        assert self.attempt(client, "alice", "right-horse-battery").status_code == 429
-
-    def test_user_name_case_and_spaces_do_not_escape_the_count(self, client, user):
-        for name in ("alice", "ALICE", " Alice "):
-            self.attempt(client, name, "wrong")
-        assert self.attempt(client, "alice", "right-horse-battery").status_code == 429
-
-    def test_admin_login_is_limited_too(self, client, django_user_model):
-        django_user_model.objects.create_superuser("root", password="root-long-password")
-        for _ in range(3):
-            assert self.attempt(client, "root", "wrong", path="/admin/login/").status_code == 200
-        assert self.attempt(client, "root", "root-long-password", path="/admin/login/").status_code == 429
-
-    def test_window_passes(self, client, user):
-        for _ in range(3):
-            self.attempt(client, "alice", "wrong")
-        cache.clear()  # what the window's expiry does
-        assert self.attempt(client, "alice", "right-horse-battery").status_code == 302

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from projects.creation import create_project
+from labeling.creation import create_project
 from projects.members import MembershipError, add_member, change_role, remove_member
 from projects.models import ProjectMember
 

@@ -6,9 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from labelyard import jsonio
+from formats import jsonio
+from labeling.creation import create_project
 from projects import tokens
-from projects.creation import create_project
 from projects.management.commands.create_api_token import Command
 from projects.models import ApiToken
 

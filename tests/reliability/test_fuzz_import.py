@@ -1,6 +1,6 @@
 """Property-based fuzzing of what reads untrusted labels: the DataGym import reader
-(exports.formats.datagym.read), a whole dry-run import (labeling.importing.import_labels), and
-the labels document check (labeling.document.validate). Whatever the input, each answers with
+(formats.datagym.read), a whole dry-run import (labeling.importing.import_labels), and
+the labels document check (rules.labels.validate). Whatever the input, each answers with
 errors or a result, never an exception, and a dry run writes nothing.
 
 The number of generated inputs per test is LABELYARD_FUZZ_EXAMPLES (200 by default, the CI
@@ -15,13 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exports.formats import datagym
-from labeling import document as labels_document
+from formats import datagym, jsonio
 from labeling import importing
 from labeling.models import TaskLabels
 from labeling.states import State
-from labelyard import jsonio
-from projects import config
+from rules import configuration as config
+from rules import labels as labels_document
 from tests.exports.conftest import make_project
 
 EXAMPLES = int(os.environ.get("LABELYARD_FUZZ_EXAMPLES", "200"))

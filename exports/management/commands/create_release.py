@@ -5,9 +5,9 @@ import shutil
 from django.core.management.base import BaseCommand, CommandError
 
 from exports import releases
-from exports.formats import segments
 from exports.management import arguments
 from exports.models import Release
+from formats import segments
 from projects.models import Project
 
 

@@ -1,0 +1,1 @@
+"""The native REST API under /api/: one URL module, its views, serializers, parser and error shape."""
