@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from background import claims
 from formats import datagym, jsonio
+from labeling import limits
 from labeling.configuring import configuration_for_write
 from labeling.models import ImportJob, Task, TaskLabels
 from projects import access
@@ -123,6 +124,7 @@ def import_labels(
         names=names if match_by_name else None,
         clip=clip,
         progress=read_progress if progress else None,
+        limits=limits.from_settings(),
     )
     if errors:
         raise ImportRejected(errors)

@@ -234,6 +234,13 @@ LABELYARD_RELEASE_URL_MAX_AGE = int(os.environ.get("LABELYARD_RELEASE_URL_MAX_AG
 # A task's labels document is sent whole (the labeling UI saves it so): 16 MiB holds about 700,000
 # vertices. Larger bodies are a 413 (labelyard/api_errors.py); imports have their own limit above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+# How large one task's labels may be, on save and on import (rules/shapes.py, labeling/limits.py): geometries per task
+# (nested ones included), points per line or ring, holes per segmentation, and the estimated steps
+# of checking that every hole lies inside its outline (about 10 ns each; the default is ~0.5 s).
+LABELYARD_MAX_GEOMETRIES = int(os.environ.get("LABELYARD_MAX_GEOMETRIES", "20000"))
+LABELYARD_MAX_RING_POINTS = int(os.environ.get("LABELYARD_MAX_RING_POINTS", "100000"))
+LABELYARD_MAX_HOLES = int(os.environ.get("LABELYARD_MAX_HOLES", "1000"))
+LABELYARD_MAX_HOLE_CHECK_WORK = int(os.environ.get("LABELYARD_MAX_HOLE_CHECK_WORK", "50000000"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Celery. Without CELERY_BROKER_URL an embedded file-system broker in the data folder lets a
