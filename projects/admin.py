@@ -1,4 +1,5 @@
-"""Django admin for projects, members, label configurations, datasets, media, URL imports and API tokens."""
+"""Django admin for projects, members, label configurations, datasets, media, thumbnail jobs, URL imports and
+API tokens."""
 
 from django.contrib import admin
 
@@ -9,6 +10,7 @@ from projects.models import (
     Media,
     Project,
     ProjectMember,
+    ThumbnailJob,
     UrlImportItem,
     UrlImportJob,
 )
@@ -61,13 +63,22 @@ class MediaAdmin(admin.ModelAdmin):
     list_select_related = ("dataset",)
 
 
+@admin.register(ThumbnailJob)
+class ThumbnailJobAdmin(admin.ModelAdmin):
+    list_display = ("media", "state", "attempts", "heartbeat", "created_at", "finished_at")
+    list_filter = ("state",)
+    search_fields = ("media__original_name",)
+    raw_id_fields = ("media",)
+    readonly_fields = ("heartbeat", "attempts", "error")
+
+
 @admin.register(UrlImportJob)
 class UrlImportJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "dataset", "status", "created_by", "created_at", "finished_at")
-    list_filter = ("status",)
+    list_display = ("id", "dataset", "state", "created_by", "created_at", "finished_at")
+    list_filter = ("state",)
     search_fields = ("dataset__name", "items__url")
     raw_id_fields = ("dataset", "created_by")
-    readonly_fields = ("attempts", "heartbeat_at", "finished_at")
+    readonly_fields = ("attempts", "heartbeat", "finished_at")
 
 
 @admin.register(UrlImportItem)

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import logging
 import warnings
 from dataclasses import dataclass, replace
 
@@ -10,10 +11,13 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from projects import jobs, quotas
-from projects.models import Media, Project
+from background import claims
+from projects import quotas
+from projects.models import Media, Project, ThumbnailJob
 from projects.stored_files import delete_after_commit
 from rules import names
+
+logger = logging.getLogger(__name__)
 
 # Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
 # trusted from the client, so a file that lies about its type is caught.
@@ -228,10 +232,11 @@ def add_image(dataset, fileobj, name, media_id=None):
             quotas.lock(owner)
             _check_quota(owner, facts.size)
             media.save()
+            job = ThumbnailJob.objects.create(media=media)
     except Exception:
         media.file.delete(save=False)
         raise
-    jobs.make_thumbnail.delay_on_commit(str(media.pk))
+    job.send()
     return media
 
 
@@ -243,20 +248,29 @@ def _check_quota(owner, size):
 
 
 def make_thumbnail(media_id):
-    """The worker's part of adding an image: turn a large one upright (add_image leaves that to the
-    worker), then write a small JPEG preview. Does nothing if the thumbnail exists or the media is gone.
+    """The worker's part of adding an image, as the image's ThumbnailJob: turn a large one upright
+    (add_image leaves that to the worker), then write a small JPEG preview. A second run, or one for
+    an image that is gone, does nothing (background/claims.py).
     """
-    media = Media.objects.filter(pk=media_id, thumbnail="").exclude(file="").first()
-    if media is None:
+    job = claims.claim(ThumbnailJob, media_id, select_related=["media"])
+    if job is None:
         return
-    if not decodes_inline(media.width, media.height):
-        media = _turn_stored(media)
-    with media.file.open("rb") as source, Image.open(source) as image:
-        image.thumbnail(THUMBNAIL_SIZE)
-        out = io.BytesIO()
-        image.convert("RGB").save(out, "JPEG", quality=80)
-    media.thumbnail.save(f"{media.pk}.jpg", ContentFile(out.getvalue()), save=False)
-    Media.objects.filter(pk=media.pk).update(thumbnail=media.thumbnail.name)
+    media = job.media
+    try:
+        if not media.thumbnail and media.file:
+            if not decodes_inline(media.width, media.height):
+                media = _turn_stored(media)
+            with media.file.open("rb") as source, Image.open(source) as image:
+                image.thumbnail(THUMBNAIL_SIZE)
+                out = io.BytesIO()
+                image.convert("RGB").save(out, "JPEG", quality=80)
+            media.thumbnail.save(f"{media.pk}.jpg", ContentFile(out.getvalue()), save=False)
+            Media.objects.filter(pk=media.pk).update(thumbnail=media.thumbnail.name)
+    except Exception as error:
+        logger.exception("Thumbnail of %s failed", media_id)
+        claims.fail(ThumbnailJob, media_id, error)
+        return
+    claims.finish(job)
 
 
 def _turn_stored(media):

@@ -26,12 +26,12 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
-from exports.models import ExportChunk, ExportJob, Release
+from exports.models import ExportChunk, ExportJob, Release, ReleaseChunk
 from labeling.creation import create_project
 from labeling.models import ImportJob, Task, TaskEvent, TaskLabels
 from labeling.states import State
 from projects import tokens
-from projects.models import Dataset, Media, Project, ProjectMember, UrlImportItem, UrlImportJob
+from projects.models import Dataset, Media, Project, ProjectMember, ThumbnailJob, UrlImportItem, UrlImportJob
 from tests.permission_matrix import ADMIN_LOGIN, CONFIG_JSON, LOGIN, MODEL_ADMIN_ACTORS, ROWS
 
 MARKER = "Matrix Secret Project"
@@ -87,10 +87,12 @@ class World:
         self.export = self._finished_export()
         self.export_chunk = ExportChunk.objects.create(job=self.export, index=0, start=0, stop=0, done=True)
         self.release = self._finished_release()
+        self.release_chunk = ReleaseChunk.objects.create(job=self.release, index=0, start=0, stop=0, done=True)
+        self.thumbnail_job = ThumbnailJob.objects.create(media=self.media, state=ThumbnailJob.State.DONE)
         self.import_job = ImportJob.objects.create(project=self.project, created_by=admin, original_name="x.json",
-                                                   status=ImportJob.Status.DONE)  # fmt: skip
+                                                   state=ImportJob.State.DONE)  # fmt: skip
         self.url_import = UrlImportJob.objects.create(dataset=self.dataset, created_by=admin,
-                                                      status=UrlImportJob.Status.DONE)  # fmt: skip
+                                                      state=UrlImportJob.State.DONE)  # fmt: skip
         self.url_import_item = UrlImportItem.objects.create(job=self.url_import, index=0,
                                                             url="http://example.invalid/a.png")  # fmt: skip
         self.group = Group.objects.create(name="matrix group")
@@ -133,6 +135,8 @@ class World:
             "member": self.member.pk,
             "export": self.export.pk,
             "export_chunk": self.export_chunk.pk,
+            "release_chunk": self.release_chunk.pk,
+            "thumbnail_job": self.thumbnail_job.pk,
             "release": self.release.pk,
             "import_job": self.import_job.pk,
             "url_import": self.url_import.pk,
