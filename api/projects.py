@@ -27,7 +27,7 @@ from labeling.lifecycle import move
 from labeling.models import Task
 from labeling.states import TransitionError
 from projects import access, members
-from projects.media import ImageRejected, add_image, delete_media, upload_too_large
+from projects.media import ImageRejected, MediaUnavailable, add_image, delete_media, open_media, upload_too_large
 from projects.models import Media, ProjectMember
 from rules import configuration as config
 
@@ -296,9 +296,11 @@ class MediaFile(APIView):
     @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY})
     def get(self, request, media_id):
         media = media_for(request, media_id)
-        if not media.file:
-            raise NotFound("This image has no stored file.")
-        return FileResponse(media.file.open("rb"), content_type=media.mime_type, filename=media.original_name)
+        try:
+            handle = open_media(media)
+        except MediaUnavailable as error:
+            raise NotFound(str(error)) from error
+        return FileResponse(handle, content_type=media.mime_type, filename=media.original_name)
 
 
 # Tasks --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from datagym_v1 import errors, operations
 from datagym_v1.operations import V1Error, detail
 from formats import jsonio
 from projects import tokens
+from projects.media import MediaUnavailable, open_media
 
 logger = logging.getLogger("django.request")
 
@@ -143,12 +144,12 @@ def media(request, media_id):
         operations.delete_media(request.user, media_id)
         return empty_response()
     item = operations.media_for(request.user, media_id)
-    if not item.file:
-        raise operations.not_found("Media file", "id", media_id)
+    try:
+        handle = open_media(item)
+    except MediaUnavailable as error:
+        raise operations.not_found("Media file", "id", media_id) from error
     download = request.GET.get("dl", "true").lower() != "false"
-    return FileResponse(
-        item.file.open("rb"), content_type=item.mime_type, as_attachment=download, filename=item.original_name
-    )
+    return FileResponse(handle, content_type=item.mime_type, as_attachment=download, filename=item.original_name)
 
 
 @endpoint("DELETE", "PUT")

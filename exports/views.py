@@ -23,6 +23,7 @@ from exports.models import ExportJob, Release
 from labeling import dashboard
 from projects import access
 from projects.authentication import login_or_token_required
+from projects.media import MediaUnavailable, has_bytes, open_media
 from projects.models import Media
 
 HISTORY_LENGTH = 50
@@ -185,8 +186,9 @@ def release_file(request, token, filename):
     media = Media.objects.filter(pk=media_id).first()
     if media is None:
         raise Http404("This image no longer exists.")
-    if media.file:
-        return FileResponse(media.file.open("rb"), content_type=media.mime_type)
-    if media.source_url:
+    if not has_bytes(media) and media.source_url:
         return HttpResponseRedirect(media.source_url)
-    raise Http404("This image has no stored file.")
+    try:
+        return FileResponse(open_media(media), content_type=media.mime_type)
+    except MediaUnavailable as error:
+        raise Http404(str(error)) from error

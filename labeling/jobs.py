@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from labeling import importing, url_imports
+from labeling import bucket_syncs, importing, url_imports
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
@@ -20,4 +20,12 @@ def fetch_url_images(self, job_id):
     if wait is not None:
         # Redelivered while the job still looks held: its worker may have died, so look again once
         # the heartbeat is stale instead of leaving the job "running" for good.
+        raise self.retry(countdown=wait)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+def sync_bucket(self, job_id):
+    wait = bucket_syncs.run_sync(job_id)
+    if wait is not None:
+        # As for URL imports: look again once a lost worker's heartbeat is stale.
         raise self.retry(countdown=wait)

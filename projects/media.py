@@ -1,4 +1,5 @@
-"""Adding images to datasets: check a file really is a safe image, read its facts, store it."""
+"""Adding images to datasets: check a file really is a safe image, read its facts, store it; and
+reading an image's bytes, wherever they are (open_media: the one way every reader opens them)."""
 
 import hashlib
 import io
@@ -8,9 +9,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.db.models import Q
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from projects import jobs
+from projects import buckets, jobs
 from projects.models import Media, Project
 
 # Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
@@ -169,12 +171,48 @@ def add_image(dataset, fileobj, name, media_id=None):
     return media
 
 
+class MediaUnavailable(Exception):
+    """An image's bytes cannot be read now (no stored file, or its bucket refused); the message says why."""
+
+
+def has_bytes(media):
+    """Whether the image has bytes to read: a stored file, or an object in a bucket source."""
+    return bool(media.file) or media.source_id is not None
+
+
+def open_media(media):
+    """Open an image's bytes for reading: its stored file (the default storage), or its object in its
+    bucket source, read through that source's storage (projects/buckets.py). Every reader of image
+    bytes goes through here. Raises MediaUnavailable with the reason."""
+    if media.source_id is not None:
+        try:
+            return buckets.open_object(media.source, media.object_key)
+        except buckets.BucketUnavailable as error:
+            raise MediaUnavailable(str(error)) from error
+    if not media.file:
+        raise MediaUnavailable("This image has no stored file.")
+    try:
+        return media.file.open("rb")
+    except FileNotFoundError as error:
+        raise MediaUnavailable("This image's stored file is missing.") from error
+
+
 def make_thumbnail(media_id):
-    """Write a small JPEG preview of an image; does nothing if it exists or the media is gone."""
-    media = Media.objects.filter(pk=media_id, thumbnail="").exclude(file="").first()
+    """Write a small JPEG preview of an image; does nothing if it exists or the media is gone, and
+    leaves none when the image cannot be read (a bucket object gone or refused)."""
+    with_bytes = Q(source__isnull=False) | ~Q(file="")
+    media = Media.objects.filter(with_bytes, pk=media_id, thumbnail="").select_related("source").first()
     if media is None:
         return
-    with media.file.open("rb") as source, Image.open(source) as image:
+    try:
+        source = open_media(media)
+    except MediaUnavailable:
+        return
+    Image.MAX_IMAGE_PIXELS = settings.LABELYARD_MAX_IMAGE_PIXELS
+    with source, Image.open(source) as image:
+        # An object in a bucket may have been replaced since it was checked: decode only what was.
+        if image.size != (media.width, media.height):
+            return
         image.thumbnail(THUMBNAIL_SIZE)
         out = io.BytesIO()
         image.convert("RGB").save(out, "JPEG", quality=80)
