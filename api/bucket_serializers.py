@@ -1,6 +1,7 @@
 """Request and response bodies of the bucket source API (api/buckets.py). The secret access key is
 write-only: no answer carries it, only whether one is stored."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from projects.models import BucketSource, BucketSyncJob
@@ -38,7 +39,8 @@ class BucketSourceSerializer(serializers.ModelSerializer):
     def get_media_count(self, source) -> int:
         return source.media.count()
 
-    def get_last_sync(self, source) -> BucketSyncSerializer | None:
+    @extend_schema_field(BucketSyncSerializer(allow_null=True))
+    def get_last_sync(self, source):
         job = source.syncs.first()
         return BucketSyncSerializer(job).data if job else None
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from labeling import jobs
@@ -53,6 +53,14 @@ def start_sync(source, user=None):
         job = BucketSyncJob.objects.create(source=source, created_by=created_by)
         jobs.sync_bucket.delay_on_commit(job.pk)
     return job, True
+
+
+def sources_with_last_sync(dataset):
+    """The dataset's bucket sources, each with `last_sync` (its newest job or None) and `media_count`."""
+    sources = list(dataset.bucket_sources.annotate(media_count=Count("media")))
+    for source in sources:
+        source.last_sync = source.syncs.first()
+    return sources
 
 
 def _stale_after():

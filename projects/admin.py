@@ -1,9 +1,12 @@
-"""Django admin for projects, members, label configurations, datasets, media, URL imports and API tokens."""
+"""Django admin for projects, members, label configurations, datasets, media, bucket syncs, URL imports
+and API tokens. Bucket sources have none: their secret is write-only, and the dataset page and the API
+change them with the checks of projects/buckets.py."""
 
 from django.contrib import admin
 
 from projects.models import (
     ApiToken,
+    BucketSyncJob,
     Dataset,
     LabelConfiguration,
     Media,
@@ -59,6 +62,15 @@ class MediaAdmin(admin.ModelAdmin):
     search_fields = ("original_name", "sha256", "id")
     readonly_fields = ("id", "width", "height", "mime_type", "sha256", "size", "created_at")
     list_select_related = ("dataset",)
+
+
+@admin.register(BucketSyncJob)
+class BucketSyncJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "source", "status", "found", "added", "failed", "created_at", "finished_at")
+    list_filter = ("status",)
+    search_fields = ("source__bucket", "source__dataset__name")
+    raw_id_fields = ("source", "created_by")
+    readonly_fields = ("attempts", "found", "checked", "added", "failed", "errors", "heartbeat_at", "finished_at")
 
 
 @admin.register(UrlImportJob)

@@ -252,7 +252,9 @@ def describe(error, source, key=None):
         return f"The server of {place} took too long to answer."
     if isinstance(error, boto_errors.ParamValidationError):
         return f"{thing} cannot be asked for: {error}"
-    if isinstance(error, SuspiciousOperation | FileNotFoundError):
+    if isinstance(error, FileNotFoundError):
+        return f"{thing} does not exist (any more)."
+    if isinstance(error, SuspiciousOperation):
         return f"{thing} cannot be read."
     return f"{thing} could not be read ({type(error).__name__})."
 
