@@ -109,7 +109,9 @@ def object_facts(client, source, key, size):
     for length in HEADER_READS:
         try:
             body = client.get_object(Bucket=source.bucket, Key=key, Range=f"bytes=0-{length - 1}")["Body"]
-            data = body.read()
+            # At most the range, even from a server that ignores it and sends the whole object.
+            data = body.read(length)
+            body.close()
         except buckets.BUCKET_ERRORS as error:
             message = buckets.describe(error, source, key)
             if buckets.whole_bucket_failed(error):

@@ -265,8 +265,12 @@ BUCKET_ERRORS = (fetching.FetchFailed, boto_errors.BotoCoreError, boto_errors.Cl
 def open_object(source, key):
     """The object `key` of `source`, opened for reading and already fetched, so a failure is raised
     here as BucketUnavailable and not half way through a response."""
+    limit = settings.LABELYARD_MAX_UPLOAD_BYTES
     try:
         handle = storage_for(source).open(key, "rb")
+        # The object may have been replaced since its sync; its size is known before it is fetched.
+        if handle.size > limit:
+            raise BucketUnavailable(f"`{key}` in {where(source)} is larger than {limit} bytes now.")
         handle.file  # noqa: B018 - downloads the object now
     except (*BUCKET_ERRORS, SuspiciousOperation, FileNotFoundError) as error:
         raise BucketUnavailable(describe(error, source, key)) from error

@@ -269,6 +269,10 @@ def _copy(response, handle, limit, where):
             raise FetchFailed(f"{where}: the file is larger than {limit} bytes.")
 
 
+# Room above the image size limit for an answer's other bytes (a listing's XML).
+BUCKET_ANSWER_SLACK = 1 << 20
+
+
 def check_endpoint(url):
     """Refuse an S3 endpoint URL that is not http(s)://host[:port] or whose host is not public (as for
     fetching); raises FetchFailed. Connections check the addresses again (send_bucket_request)."""
@@ -298,7 +302,8 @@ def _not_public(where, host, what):
 
 class _BucketBody:
     """A response body for botocore: `read(amt)` and `stream()` over the checked connection, which
-    is closed once the body is read to its end."""
+    is closed once the body is read to its end. No answer may be longer than an image may be, so a
+    server that ignores a Range or sends an endless listing cannot fill the memory."""
 
     def __init__(self, url, response, client):
         self.url = url
@@ -306,14 +311,18 @@ class _BucketBody:
         self.client = client
         self.chunks = response.iter_raw()
         self.buffer = bytearray()
+        self.left = settings.LABELYARD_MAX_UPLOAD_BYTES + BUCKET_ANSWER_SLACK
 
     def _more(self):
         try:
             chunk = next(self.chunks, b"")
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise ValueError(f"the answer is longer than {settings.LABELYARD_MAX_UPLOAD_BYTES} bytes")
         except (_DeadlinePassed, httpcore.TimeoutException, httpx.TimeoutException) as error:
             self.close()
             raise boto_errors.ReadTimeoutError(endpoint_url=self.url) from error
-        except (httpcore.NetworkError, httpcore.ProtocolError, httpx.HTTPError) as error:
+        except (httpcore.NetworkError, httpcore.ProtocolError, httpx.HTTPError, ValueError) as error:
             self.close()
             raise boto_errors.ResponseStreamingError(error=error) from error
         if not chunk:

@@ -254,6 +254,71 @@ class TestAddressRules:
             target.close()
 
 
+class Flooder:
+    """An HTTP server on 127.0.0.1 answering every request with 200 and 20 MB of junk, as a server that
+    ignores a Range or never ends a listing would; `sent` counts the bytes it got out."""
+
+    def __init__(self):
+        self.sent = 0
+        flooder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", str(20 << 20))
+                self.end_headers()
+                try:
+                    for _ in range(20 << 4):
+                        self.wfile.write(b"<" * (1 << 16))
+                        flooder.sent += 1 << 16
+                except OSError:
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.usefixtures("private_allowed")
+class TestLongAnswers:
+    def test_a_listing_longer_than_an_image_is_cut_off(self, settings, dataset):
+        settings.LABELYARD_MAX_UPLOAD_BYTES = 100_000
+        flooder = Flooder()
+        try:
+            source = make_source(dataset, flooder.endpoint, "team-images")
+            with pytest.raises(buckets.BucketUnavailable, match="could not be read"):
+                list(buckets.image_pages(source))
+        finally:
+            flooder.close()
+        assert flooder.sent < 10 << 20
+
+    def test_a_range_is_read_even_when_the_server_ignores_it(self, dataset):
+        flooder = Flooder()
+        try:
+            source = make_source(dataset, flooder.endpoint, "team-images")
+            [result] = bucket_media.read_page(source, [("big.png", 20 << 20)])
+        finally:
+            flooder.close()
+        assert result.error == "`big.png` is not a JPEG, PNG, GIF, BMP, TIFF or WebP image."
+        assert flooder.sent < 10 << 20
+
+    def test_an_object_grown_past_the_limit_is_not_fetched(self, settings, s3_endpoint, bucket, dataset):
+        put(s3_endpoint, bucket, "a.png", image_bytes("PNG", size=(64, 48)))
+        source = make_source(dataset, s3_endpoint, bucket)
+        media = Media.objects.create(dataset=dataset, source=source, object_key="a.png", original_name="a.png",
+                                     width=64, height=48, mime_type="image/png", sha256="")  # fmt: skip
+        settings.LABELYARD_MAX_UPLOAD_BYTES = 1000
+        with pytest.raises(MediaUnavailable, match=f"`a.png` in bucket {bucket} at .* is larger than 1000 bytes now"):
+            open_media(media)
+
+
 class Redirector:
     """An HTTP server on `address` answering every request with a 307 to `location`."""
 
