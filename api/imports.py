@@ -35,7 +35,9 @@ class ImportsView(APIView):
 
     Options ``dry_run``, ``match_by_name`` and ``clip`` come as query or form parameters.
     200 with the summary for a dry run, 201 when written, 400 ``{detail, code, errors}`` listing
-    every problem when the file is invalid (nothing written), 413 over LABELYARD_MAX_IMPORT_BYTES.
+    every problem when the file is invalid (nothing written), 409 ``configuration_changed`` when the
+    label configuration changed while the file was being checked (nothing written), 413 over
+    LABELYARD_MAX_IMPORT_BYTES.
     """
 
     parser_classes = [MultiPartParser, JSONParser, FileUploadParser]
@@ -62,7 +64,7 @@ class ImportsView(APIView):
             options = {name: _flag(request, name) for name in OPTIONS}
             summary = importing.import_labels(project, data, user=request.user, **options)
         except importing.ImportRejected as rejected:
-            raise ApiError(rejected.status_code, str(rejected), "invalid_import", rejected.errors) from rejected
+            raise ApiError(rejected.status_code, str(rejected), rejected.code, rejected.errors) from rejected
         return Response(summary.as_dict(), status=status.HTTP_200_OK if summary.dry_run else status.HTTP_201_CREATED)
 
 

@@ -22,7 +22,7 @@ from api.label_serializers import (
     TaskMovedSerializer,
 )
 from labeling import queue, review
-from labeling.labels import InvalidLabels, StaleVersion, read_labels, save_labels
+from labeling.labels import ConfigurationChanged, InvalidLabels, StaleVersion, read_labels, save_labels
 from labeling.states import TransitionError
 from projects import access
 
@@ -48,7 +48,10 @@ class TaskLabelsView(APIView):
     def put(self, request, task_id):
         task = queue.open_task(request.user, task_id)
         if not queue.can_edit(task, request.user):
-            raise PermissionDenied("Only the task's labeler (while it is in progress) or a project admin can edit.")
+            raise PermissionDenied(
+                "Only the task's labeler (holding the labeler role, while the task is in progress) "
+                "or a project admin can edit."
+            )
         serializer = LabelsSaveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -61,6 +64,15 @@ class TaskLabelsView(APIView):
                 "Someone else changed this task since you loaded it; reload to see their version.",
                 "stale_version",
                 version=error.current,
+            ) from error
+        except ConfigurationChanged as error:
+            errors = [{"path": path, "message": message} for path, message in error.errors]
+            raise ApiError(
+                status.HTTP_409_CONFLICT,
+                "The label configuration changed while you were saving and these labels no longer fit it; "
+                "reload the task to see the new configuration.",
+                "configuration_changed",
+                errors,
             ) from error
         except InvalidLabels as error:
             errors = [{"path": path, "message": message} for path, message in error.errors]

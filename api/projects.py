@@ -27,6 +27,7 @@ from labeling.lifecycle import move
 from labeling.models import Task
 from labeling.states import TransitionError
 from projects import access, members
+from projects.datasets import DatasetRejected, create_dataset
 from projects.media import ImageRejected, MediaUnavailable, add_image, delete_media, open_media, upload_too_large
 from projects.models import Media, ProjectMember
 from rules import configuration as config
@@ -202,7 +203,13 @@ class DatasetList(generics.ListCreateAPIView):
         return access.readable_datasets(self.request.user).annotate(media_count=Count("media")).order_by("name")
 
     def perform_create(self, serializer):
-        serializer.save(created_by=self.request.user)
+        data = serializer.validated_data
+        try:
+            dataset = create_dataset(data["name"], self.request.user, data.get("short_description", ""))
+        except DatasetRejected as error:
+            raise ValidationError({"name": [str(error)]}) from error
+        dataset.media_count = 0
+        serializer.instance = dataset
 
 
 class DatasetDetail(generics.RetrieveAPIView):

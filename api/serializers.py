@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from labeling.models import Task
 from labeling.states import State
+from projects import unique_names
 from projects.models import Dataset, Media, Project, ProjectMember
 
 
@@ -26,6 +27,15 @@ class ProjectSerializer(serializers.ModelSerializer):
     def get_role(self, project) -> str | None:
         return getattr(project, "user_role", None)
 
+    def validate_name(self, name):
+        """Unique among the owner's projects: the caller's for a new project, the creator's on a rename."""
+        acting = self.context["request"].user
+        owner = acting if self.instance is None else self.instance.created_by
+        message = unique_names.check(Project, name, owner, acting=acting, exclude=self.instance)
+        if message is not None:
+            raise serializers.ValidationError(message)
+        return name
+
 
 class ProjectUpdateSerializer(ProjectSerializer):
     class Meta(ProjectSerializer.Meta):
@@ -39,6 +49,14 @@ class DatasetSerializer(serializers.ModelSerializer):
         model = Dataset
         fields = ["id", "name", "short_description", "created_at", "media_count"]
         read_only_fields = ["created_at"]
+
+    def validate_name(self, name):
+        """Unique among the caller's datasets (only creating goes through this serializer)."""
+        user = self.context["request"].user
+        message = unique_names.check(Dataset, name, user, acting=user)
+        if message is not None:
+            raise serializers.ValidationError(message)
+        return name
 
 
 class AttachDatasetSerializer(serializers.Serializer):

@@ -139,7 +139,7 @@ def labels_row(task_id, labels, now):
 def seed(tasks, option=""):
     name = project_name(tasks, option)
     make_document = masks_document if option == "masks" else document
-    if Project.objects.filter(name=name).exists():
+    if Project.objects.filter(name=name, created_by=None).exists():
         print(f"{name} exists")
         return
     started = time.perf_counter()
@@ -182,7 +182,7 @@ def rss_mb():
 
 
 def new_job(tasks, masks=False):
-    project = Project.objects.get(name=project_name(tasks, "masks" if masks else ""))
+    project = Project.objects.get(name=project_name(tasks, "masks" if masks else ""), created_by=None)
     # A new revision, so the export is built rather than reused from the previous run.
     project.bump_revision()
     project.refresh_from_db()

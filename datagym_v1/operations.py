@@ -26,7 +26,7 @@ from labeling.attaching import attach_dataset, create_tasks_for_dataset, detach_
 from labeling.configuring import save_configuration
 from labeling.models import Task
 from labeling.states import DONE_STATES, State
-from projects import access
+from projects import access, datasets
 from projects import media as media_module
 from projects.fetching import FetchFailed
 from projects.media import ImageRejected, add_image, clean_name
@@ -180,7 +180,7 @@ def get_dataset(user, dataset_id):
 
 
 def create_dataset(user, body):
-    """POST api/v1/dataset (section 5.2): DataGym's name rules; a taken name the caller sees is 412."""
+    """POST api/v1/dataset (section 5.2): DataGym's name rules; a name the caller already has is 412."""
     if not isinstance(body, dict):
         raise validation([detail("body", "ex_val_invalid", ["body", "a JSON object"])])
     name = body.get("name")
@@ -194,13 +194,11 @@ def create_dataset(user, body):
         )
     if details:
         raise validation(details)
-    existing = Dataset.objects.filter(name=name).first()
-    if existing is not None:
-        if access.manageable_datasets(user).filter(pk=existing.pk).exists():
-            raise V1Error(412, "ex_alreadyexists", ["Dataset", "name", name], f"Dataset {name} already exists")
-        # Dataset names are unique across the whole installation; this one belongs to someone else.
-        raise validation([detail("Name", "ex_alreadyexists", ["Dataset", "name", name])], f"The name {name} is taken.")
-    dataset = Dataset.objects.create(name=name, short_description=description or "", created_by=user)
+    # Names are unique per owner (projects/unique_names.py): only the caller's own datasets clash.
+    try:
+        dataset = datasets.create_dataset(name, user, description or "")
+    except datasets.DatasetRejected as error:
+        raise V1Error(412, "ex_alreadyexists", ["Dataset", "name", name], f"Dataset {name} already exists") from error
     dataset.media_count = dataset.project_count = 0
     return dataset_json(dataset, user.username, [])
 

@@ -71,7 +71,7 @@ def seed_demo():
             user.set_password(passwords[name])
             user.save(update_fields=["password"])
         users[name] = user
-    project = Project.objects.filter(name=PROJECT_NAME).first()
+    project = Project.objects.filter(name=PROJECT_NAME, created_by=users["admin"]).first()
     if project is not None:
         return passwords, project, False
     with tempfile.TemporaryDirectory() as folder:

@@ -13,3 +13,5 @@ class ExportsConfig(AppConfig):
         # Every process that renders (worker processes, the export and release commands, the web
         # process serving masks) keeps freed memory for the next mask: exports/allocator.py.
         allocator.keep_freed_memory()
+        # Connects the receivers that delete export and release files with their rows.
+        from exports import stored_files  # noqa: F401

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from projects.failures import failure_message
+
 MAX_ATTEMPTS = 3
 
 
@@ -46,16 +48,11 @@ def claim(model, pk, **reset):
 def fail(model, pk, error):
     """Mark a running row failed with a message for the page and the API, which every member reads.
 
-    Errors meant for users (`public = True`, as ReleaseError) keep their message; any other only
-    says what went wrong, without file paths or internals: the caller has logged it whole.
+    The message comes from projects.failures.failure_message: a user-facing error keeps its
+    words, any other says only what went wrong (the caller has logged it whole).
     """
-    if getattr(error, "public", False):
-        message = str(error)
-    else:
-        detail = error.strerror if isinstance(error, OSError) and error.strerror else error.__class__.__name__
-        message = f"The server could not finish this: {detail}. The server's log has the details."
     model.objects.filter(pk=pk, state=model.State.RUNNING).update(
-        state=model.State.FAILED, error=message, finished_at=timezone.now()
+        state=model.State.FAILED, error=failure_message(error), finished_at=timezone.now()
     )
 
 

@@ -33,6 +33,7 @@ from formats import coco, jsonio, segments
 from labeling.states import State
 from projects.media import FORMATS
 from raster import masks
+from rules import names
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +110,8 @@ def create_release(
         )
     try:
         with transaction.atomic():
+            # Their files go on commit (exports/stored_files.py).
             for failed in project.releases.filter(name__iexact=name, state=Release.State.FAILED):
-                shutil.rmtree(media_path(release_dir(failed)), ignore_errors=True)
                 failed.delete()
             release = Release.objects.create(
                 project=project,
@@ -138,6 +139,9 @@ def check_name(project, name):
         raise ReleaseError(
             "A release name cannot hold '/', '\\' or control characters, nor be '.' or '..': it names files."
         )
+    hidden = names.problem(name, "A release name")
+    if hidden is not None:
+        raise ReleaseError(hidden)
     # A failed release has no files: its name is free again (create_release replaces it).
     taken = project.releases.exclude(state=Release.State.FAILED).filter(name__iexact=name)
     taken = taken.values_list("name", flat=True).first()

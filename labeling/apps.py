@@ -12,3 +12,5 @@ class LabelingConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(load_json_as_text, dispatch_uid="labeling.load_json_as_text")
+        # Connects the receiver that deletes an import's upload with its row.
+        from labeling import stored_files  # noqa: F401

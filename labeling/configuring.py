@@ -4,11 +4,16 @@ Labels of classes, questions or options that a new configuration removes (or who
 changes) are deleted only with an explicit confirmation; ``plan_change()`` says beforehand how
 many. Completed or reviewed tasks that a new required question leaves unanswered go back to the
 queue (``waiting``, labeler kept), as DataGym's WAITING_CHANGED did.
+
+Label saves and imports check their labels against the configuration they will be stored under:
+``configuration_for_write()`` holds the configuration row (FOR SHARE) until their transaction ends,
+and a change takes that row first (FOR UPDATE), so a change waits for writes in flight and a write
+that started before a change sees the changed configuration.
 """
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from labeling.lifecycle import move_all
@@ -95,11 +100,14 @@ def save_configuration(project, data, confirm=False):
     deleted and `confirm` is false); either way nothing changes.
     """
     with transaction.atomic():
-        # Task and label rows are locked before the project row, the order label saves use.
+        # The configuration row, then task and label rows, then the project row: the order label
+        # saves and imports take them in (configuration_for_write()), so none waits on another in a cycle.
+        configuration = LabelConfiguration.objects.select_for_update().filter(project=project).first()
         plan = plan_change(project, data, lock=True)
         if plan.needs_confirmation and not confirm:
             raise ConfirmationNeeded(plan)
-        configuration, _ = LabelConfiguration.objects.get_or_create(project=project)
+        if configuration is None:
+            configuration = LabelConfiguration.objects.create(project=project)
         configuration.data = plan.configuration
         configuration.revision = F("revision") + 1
         configuration.save(update_fields=["data", "revision", "updated_at"])
@@ -111,6 +119,23 @@ def save_configuration(project, data, confirm=False):
     configuration.refresh_from_db(fields=["revision"])
     configuration.change_summary = plan.summary()
     return configuration
+
+
+def configuration_for_write(project):
+    """The project's LabelConfiguration, unchanged until the caller's transaction ends.
+
+    Call it inside the write's transaction, before locking task rows. On PostgreSQL the row is
+    locked FOR SHARE: writes in parallel do not wait for one another, a configuration change waits
+    for them (and they for it). SQLite runs one write transaction at a time (IMMEDIATE mode in
+    labelyard/settings.py), so a plain read is already stable there.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {LabelConfiguration._meta.db_table} WHERE project_id = %s FOR SHARE",  # noqa: S608
+                [project.pk],
+            )
+    return LabelConfiguration.objects.get(project=project)
 
 
 def _apply_pruning(changed_tasks):

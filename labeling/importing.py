@@ -6,6 +6,7 @@ written, in one transaction: one UPDATE of the task versions, one upsert of the 
 (COPY on PostgreSQL, bulk_create elsewhere) and one project revision bump. docs/import.md has the rules.
 """
 
+import logging
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
@@ -16,9 +17,15 @@ from django.utils import timezone
 
 from formats import datagym, jsonio
 from labeling import jobs
+from labeling.configuring import configuration_for_write
 from labeling.models import ImportJob, Task, TaskLabels
+from projects import access
+from projects.failures import failure_message
+from projects.models import LabelConfiguration
 from rules import configuration as config
 from rules import labels as labels_document
+
+logger = logging.getLogger(__name__)
 
 MEGABYTE = 1024 * 1024
 CHUNK = 2000  # ids per query where a database caps the number of parameters (SQLite)
@@ -26,16 +33,35 @@ COPY_BATCH = 500  # tasks per write to the COPY stream
 READ_SHARE = 85  # percent of the progress bar spent reading and checking the file
 STALE_AFTER = timedelta(minutes=15)  # a RUNNING job this quiet lost its worker and may be claimed again
 MAX_ATTEMPTS = 3
+EXHAUSTED = (
+    f"The import stopped {MAX_ATTEMPTS} times without finishing; its worker may run out of memory. "
+    "Nothing was imported; split the file into smaller imports."
+)
 
 
 class ImportRejected(ValueError):
     """The file cannot be imported; ``errors`` lists every problem as {"path", "message"}."""
 
     status_code = 400
+    code = "invalid_import"
 
     def __init__(self, errors):
         self.errors = [{"path": path, "message": message} for path, message in errors]
         super().__init__(f"{len(self.errors)} error(s); nothing was imported")
+
+
+class ConfigurationChanged(ImportRejected):
+    """The label configuration changed while the file was being checked; nothing was written."""
+
+    status_code = 409
+    code = "configuration_changed"
+
+    def __init__(self):
+        message = (
+            "The project's label configuration changed while the file was being checked, so it was "
+            "checked against a configuration that no longer holds. Nothing was imported; import it again."
+        )
+        super().__init__([("", message)])
 
 
 class FileTooLarge(ImportRejected):
@@ -89,7 +115,9 @@ def import_labels(
     transaction (or at the end of a dry run), so a caller's bookkeeping commits with the labels.
     """
     check_size(len(data))
-    index = config.Index(project.label_configuration.data)
+    # Read afresh (not project.label_configuration, which may be cached): the write checks this revision.
+    configuration = LabelConfiguration.objects.get(project=project)
+    index = config.Index(configuration.data)
     tasks, sizes, names = _project_media(project)
 
     def read_progress(done, total):
@@ -116,7 +144,10 @@ def import_labels(
     if progress:
         progress(READ_SHARE)
     with transaction.atomic():
-        # The version bump comes first: it locks the rows, so no label save slips in between
+        # One lock for the whole import: the file was checked against the configuration it is stored under.
+        if configuration_for_write(project).revision != configuration.revision:
+            raise ConfigurationChanged()
+        # The version bump comes next: it locks the rows, so no label save slips in between
         # reading the documents merged below and writing the result.
         _bump_versions(list(groups))
         counts = _existing_counts(project)
@@ -329,9 +360,12 @@ def start_import(project, upload, *, dry_run=False, match_by_name=False, clip=Fa
 
 
 def held_for(job_id):
-    """Seconds until a running import's heartbeat goes stale; None when it is not running."""
+    """Seconds until a running import's heartbeat goes stale; None when it is not running.
+
+    A job that used up its attempts counts too: the retry then finds it stale and fails it.
+    """
     beat = (
-        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, attempts__lt=MAX_ATTEMPTS)
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING)
         .values_list("heartbeat_at", flat=True)
         .first()
     )
@@ -340,10 +374,28 @@ def held_for(job_id):
     return max(1, int((beat + STALE_AFTER - timezone.now()).total_seconds()) + 1)
 
 
+class TakenOver(Exception):
+    """Another run claimed the job after this one's heartbeat went stale; this run's writes roll back."""
+
+
+def _check_importer(job):
+    """Refuse (ImportRejected) a queued import whose starter is no longer an admin of the project.
+
+    The role is read when the job runs, which can be minutes after the upload. A job with no
+    starter recorded (started by code, not from the page) has no role to check.
+    """
+    user = job.created_by
+    if user is not None and access.role_in(user, job.project) != access.Role.ADMIN:
+        message = f"{user.username} is no longer an admin of {job.project.name}; nothing was imported."
+        raise ImportRejected([("", message)])
+
+
 def run_import_job(job_id):
     """Claim the job, import its file, record the outcome. A second run does nothing.
 
-    The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat); the labels
+    The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat) that counts the
+    attempt; a stale job that used up MAX_ATTEMPTS fails instead, as exports do (exports/claims.py).
+    Every later update names this attempt, so a run that was taken over records nothing; the labels
     and the switch to DONE commit together, so a redelivered message cannot import twice. When
     another run holds the job (its worker may have died), returns the seconds after which a new
     try could take it over; otherwise None.
@@ -352,18 +404,30 @@ def run_import_job(job_id):
     claimable = Q(status=ImportJob.Status.QUEUED) | Q(
         status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
     )
-    jobs = ImportJob.objects.filter(pk=job_id, attempts__lt=MAX_ATTEMPTS)
-    if not jobs.filter(claimable).update(status=ImportJob.Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now):
+    candidates = ImportJob.objects.filter(claimable, pk=job_id)
+    if not candidates.filter(attempts__lt=MAX_ATTEMPTS).update(
+        status=ImportJob.Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now
+    ):
+        if candidates.filter(attempts__gte=MAX_ATTEMPTS).update(
+            status=ImportJob.Status.FAILED, progress=100, finished_at=now, message=EXHAUSTED
+        ):
+            return None
         return held_for(job_id)
     job = ImportJob.objects.select_related("project__label_configuration", "created_by").get(pk=job_id)
+    mine = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, attempts=job.attempts)
 
     def progress(percent):
-        jobs.update(progress=percent, heartbeat_at=timezone.now())
+        mine.update(progress=percent, heartbeat_at=timezone.now())
 
     def finish(status, **fields):
-        jobs.update(status=status, progress=100, finished_at=timezone.now(), **fields)
+        return mine.update(status=status, progress=100, finished_at=timezone.now(), **fields)
+
+    def done(summary):
+        if not finish(ImportJob.Status.DONE, summary=summary.as_dict()):
+            raise TakenOver()
 
     try:
+        _check_importer(job)
         with job.file.open("rb") as handle:
             data = handle.read()
         import_labels(
@@ -374,12 +438,17 @@ def run_import_job(job_id):
             clip=job.clip,
             user=job.created_by,
             progress=progress,
-            on_done=lambda summary: finish(ImportJob.Status.DONE, summary=summary.as_dict()),
+            on_done=done,
         )
+    except TakenOver:
+        return None
     except ImportRejected as rejected:
-        finish(ImportJob.Status.REJECTED, errors=rejected.errors)
+        if not finish(ImportJob.Status.REJECTED, errors=rejected.errors):
+            return None
     except Exception as error:
-        finish(ImportJob.Status.FAILED, message=f"{type(error).__name__}: {error}")
+        logger.exception("Import %s failed", job_id)
+        finish(ImportJob.Status.FAILED, message=failure_message(error))
         raise
     job.file.delete(save=False)
-    jobs.update(file="")
+    ImportJob.objects.filter(pk=job_id).update(file="")
+    return None

@@ -1,8 +1,10 @@
-"""Reading and replacing a task's labels as one document, guarded by the task's version."""
+"""Reading and replacing a task's labels as one document, guarded by the task's version and
+checked against the label configuration it is stored under."""
 
 from django.db import transaction
 from django.db.models import F
 
+from labeling.configuring import configuration_for_write
 from labeling.models import Task, TaskLabels
 from rules import configuration as config
 from rules import labels as labels_document
@@ -24,6 +26,10 @@ class InvalidLabels(ValueError):
         super().__init__("; ".join(f"{p}: {m}" for p, m in self.errors))
 
 
+class ConfigurationChanged(InvalidLabels):
+    """The label configuration changed while the save was under way and the labels no longer fit it."""
+
+
 def index_for(project):
     return config.Index(project.label_configuration.data)
 
@@ -38,13 +44,21 @@ def save_labels(task, document, version, user=None):
     """Replace the labels of `task` if it is still at `version`; returns the new version.
 
     Validation runs first and writes nothing on error (InvalidLabels); a stale version raises
-    StaleVersion. The version check and the write are one transaction.
+    StaleVersion. The version check and the write are one transaction, which also holds the
+    configuration: when it changed since the first check, the labels are checked again against the
+    new one and refused with ConfigurationChanged if they no longer fit.
     """
-    errors = labels_document.validate(document, index_for(task.project), task.media.width, task.media.height)
+    seen = task.project.label_configuration
+    errors = labels_document.validate(document, config.Index(seen.data), task.media.width, task.media.height)
     if errors:
         raise InvalidLabels(errors)
     geometry_count, imported_count = labels_document.summarize(document)
     with transaction.atomic():
+        current = configuration_for_write(task.project)
+        if current.revision != seen.revision:
+            errors = labels_document.validate(document, config.Index(current.data), task.media.width, task.media.height)
+            if errors:
+                raise ConfigurationChanged(errors)
         if not Task.objects.filter(pk=task.pk, version=version).update(version=F("version") + 1):
             raise StaleVersion(Task.objects.values_list("version", flat=True).get(pk=task.pk))
         TaskLabels.objects.update_or_create(

@@ -18,6 +18,7 @@ from projects import access
 from rules import labels as labels_document
 
 CLAIM_ATTEMPTS = 20
+LABELING_ROLES = (access.Role.ADMIN, access.Role.LABELER)
 
 
 class NotYourTask(PermissionError):
@@ -87,15 +88,24 @@ def open_task(user, task_id):
 
 
 def can_edit(task, user):
-    """Project admins may edit any task's labels; its labeler while the task is in progress."""
-    if task.project.user_role == access.Role.ADMIN:
+    """Project admins may edit any task's labels; its labeler while the task is in progress and
+    they still have the labeler role (read now: a labeler demoted to reviewer keeps the task's
+    labeler field, not the right to change it)."""
+    role = access.role_in(user, task.project)
+    if role == access.Role.ADMIN:
         return True
-    return task.labeler_id == user.pk and task.state == State.IN_PROGRESS
+    return role == access.Role.LABELER and task.labeler_id == user.pk and task.state == State.IN_PROGRESS
 
 
 def check_labeler(task, user):
+    """Refuse (NotYourTask) unless `user` works on `task` now: theirs, in progress, and a labeler or admin."""
     if task.labeler_id != user.pk or task.state != State.IN_PROGRESS:
         raise NotYourTask("This task is not in progress for you; open your queue to get a task.")
+    role = access.role_in(user, task.project)
+    if role not in LABELING_ROLES:
+        raise NotYourTask(
+            f"Labeling needs the labeler or admin role in {task.project.name}; yours is {role or 'none'}."
+        )
 
 
 def skip(task, user):

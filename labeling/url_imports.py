@@ -17,6 +17,7 @@ from django.utils import timezone
 from labeling import jobs
 from labeling.attaching import create_tasks_for_media
 from projects import fetching
+from projects.failures import failure_message
 from projects.media import ImageRejected, add_image, clean_name
 from projects.models import UrlImportItem, UrlImportJob
 
@@ -169,7 +170,8 @@ def run_url_import(job_id):
             _import_item(job.dataset, item)
             rows.update(heartbeat_at=timezone.now())
     except Exception as error:
-        _finish(rows, Status.FAILED, f"{type(error).__name__}: {error}")
+        # The error itself (with its paths) goes to the worker's log when it is raised again.
+        _finish(rows, Status.FAILED, failure_message(error))
         raise
     _finish(rows, Status.DONE)
     return None

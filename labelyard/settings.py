@@ -8,10 +8,14 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from labelyard import environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("LABELYARD_DATA_DIR", BASE_DIR / "data")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Owner only: the folder holds the database, the secret key and every uploaded image.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _env_flag(name, default):
@@ -23,16 +27,46 @@ def _secret_key():
     if os.environ.get("DJANGO_SECRET_KEY"):
         return os.environ["DJANGO_SECRET_KEY"]
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    if not path.exists() and not path.is_symlink():
+        # Written whole into a new owner-only file (O_EXCL: never through a planted link), then
+        # linked into place: a process starting at the same time reads either no file or the whole
+        # key, and when two race, both use the one that was linked first.
+        draft = DATA_DIR / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    try:
+        key = path.read_text().strip()
+    except OSError as error:
+        raise ImproperlyConfigured(f"Cannot read the secret key file {path}: {error.strerror}.") from None
+    if not key:
+        raise ImproperlyConfigured(f"The secret key file {path} is empty; delete it or set DJANGO_SECRET_KEY.")
+    return key
 
 
 SECRET_KEY = _secret_key()
 DEBUG = _env_flag("DJANGO_DEBUG", "0")
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# Transport security for a site served over HTTPS, all off by default so http://127.0.0.1 keeps
+# working. Behind a TLS-terminating proxy, DJANGO_SECURE_PROXY_SSL_HEADER names the header it sets
+# (e.g. "X-Forwarded-Proto", meaning "X-Forwarded-Proto: https"): requests carrying it count as
+# HTTPS, so the absolute URLs in exports and release files (request.build_absolute_uri) are https://.
+SECURE_PROXY_SSL_HEADER = environment.proxy_ssl_header("DJANGO_SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = _env_flag("DJANGO_SECURE_SSL_REDIRECT", "0")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_flag("DJANGO_SECURE_COOKIES", "0")
+SECURE_HSTS_SECONDS = environment.integer("DJANGO_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", "0")
+SECURE_HSTS_PRELOAD = _env_flag("DJANGO_HSTS_PRELOAD", "0")
+# Sent with every page (labelyard/content_security_policy.py); empty keeps the built-in policy.
+LABELYARD_CONTENT_SECURITY_POLICY = os.environ.get("LABELYARD_CONTENT_SECURITY_POLICY", "").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "labelyard.content_security_policy.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,6 +122,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, creating the database file owner-only (labelyard/private_sqlite/).
+    DATABASES["default"]["ENGINE"] = "labelyard.private_sqlite"
     # WAL lets the web process read while the worker process writes; IMMEDIATE avoids
     # "database is locked" upgrades from read to write inside transactions.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -103,11 +140,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Sign-in rate limits (labelyard/login_throttle.py): failed sign-ins per user name and address, and
-# per address, within the window; over the limit a sign-in is refused with 429 until it passes.
-LABELYARD_LOGIN_FAILURE_LIMIT = int(os.environ.get("LABELYARD_LOGIN_FAILURE_LIMIT", "5"))
-LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
-LABELYARD_LOGIN_WINDOW_SECONDS = int(os.environ.get("LABELYARD_LOGIN_WINDOW_SECONDS", "900"))
+# Sign-in throttling (labelyard/login_throttle.py): failed sign-ins per user name within the window
+# lock that name for the window, except in browsers that signed in as it before; failures from one
+# client address past the address limit make that address wait, doubling up to the maximum delay.
+LABELYARD_LOGIN_FAILURE_LIMIT = environment.integer("LABELYARD_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT = environment.integer("LABELYARD_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
+LABELYARD_LOGIN_ADDRESS_MAX_DELAY_SECONDS = environment.integer("LABELYARD_LOGIN_ADDRESS_MAX_DELAY_SECONDS", 60, 1)
+LABELYARD_LOGIN_WINDOW_SECONDS = environment.integer("LABELYARD_LOGIN_WINDOW_SECONDS", 900, minimum=1)
+# The client address is REMOTE_ADDR unless a reverse proxy is trusted to name it: the header it sets
+# (e.g. X-Forwarded-For) and how many proxies append to it; the address is the one the outermost
+# trusted proxy appended, so addresses a client writes into the header itself are ignored.
+LABELYARD_TRUSTED_PROXY_HEADER = environment.header("LABELYARD_TRUSTED_PROXY_HEADER")
+LABELYARD_TRUSTED_PROXY_COUNT = environment.integer("LABELYARD_TRUSTED_PROXY_COUNT", 1, minimum=1)
+# Throttle counts and the dashboard cache: shared between processes with a Redis URL.
+CACHES = {"default": environment.cache("LABELYARD_CACHE_URL")}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -157,6 +203,15 @@ STORAGES = {
 # Upload limits: Pillow refuses images above this many pixels (decompression bombs).
 LABELYARD_MAX_IMAGE_PIXELS = int(os.environ.get("LABELYARD_MAX_IMAGE_PIXELS", str(100_000_000)))
 LABELYARD_MAX_UPLOAD_BYTES = int(os.environ.get("LABELYARD_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+# Images up to this many pixels are decoded whole during the upload (checked, turned upright by
+# EXIF); larger ones are checked without holding their pixels and decoded by the worker
+# (projects/media.py), so a small file of many pixels cannot fill the web process's memory.
+LABELYARD_IMAGE_INLINE_PIXELS = int(os.environ.get("LABELYARD_IMAGE_INLINE_PIXELS", str(16_000_000)))
+# Per-user limits (projects/quotas.py); 0 turns one off. Superusers are not limited.
+LABELYARD_MAX_PROJECTS_PER_USER = int(os.environ.get("LABELYARD_MAX_PROJECTS_PER_USER", "100"))
+LABELYARD_MAX_STORED_BYTES_PER_USER = int(
+    os.environ.get("LABELYARD_MAX_STORED_BYTES_PER_USER", str(20 * 1024 * 1024 * 1024))
+)
 # Images added by URL (projects/fetching.py) are fetched only from public internet addresses, so a URL
 # cannot reach the cloud's metadata service, the database or anything else on the server's networks.
 # Allowing private addresses is for a demo on one machine (`make run` sets it), never a deployment:

@@ -16,6 +16,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 from projects import buckets, jobs
 from projects.media import FORMATS, ImageFacts, ImageRejected
 from projects.models import Media
+from rules import names
 
 # A ranged GET of the first 64 KiB holds the header of nearly every image; a longer header (a big
 # ICC profile or EXIF block before a JPEG's frame, a TIFF's directory further in) is read again
@@ -50,8 +51,9 @@ def check_key(source, key):
     # The storage API cleans names (backslashes, `//`, `.` and `..` parts), which would read another object.
     if key.startswith("/") or "\\" in key or posixpath.normpath(key) != key:
         raise ImageRejected(f"`{key}`: keys with backslashes, `//`, `.` or `..` parts are not read.")
-    if buckets.has_control_characters(key):
-        raise ImageRejected(f"`{key!r}`: keys with control characters are not read.")
+    hidden = names.problem(name, "An image name")
+    if hidden:
+        raise ImageRejected(f"`{key!r}`: {hidden}")
     if len(name) > NAME_MAX:
         raise ImageRejected(f"`{key}`: the name after the prefix is longer than {NAME_MAX} characters.")
     return name

@@ -21,7 +21,7 @@ from django.db import transaction
 from storages.backends.s3 import S3Storage
 
 from projects import fetching
-from projects.models import BucketSource, Media, Project
+from projects.models import BucketSource, Project
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 # Keys listed per request while syncing (a sync records its progress after each page).
@@ -140,16 +140,14 @@ def change_source(source, fields, user):
 
 
 def remove_source(source):
-    """Disconnect a source: its images go with their tasks and labels, their thumbnails once committed."""
+    """Disconnect a source: its images go with their tasks and labels (their thumbnails once committed,
+    projects/stored_files.py); the objects stay in the bucket."""
     project_ids = list(source.dataset.projects.values_list("pk", flat=True))
-    thumbnails = list(source.media.exclude(thumbnail="").values_list("thumbnail", flat=True))
     with transaction.atomic():
         source.media.all().delete()
         source.delete()
         for project in Project.objects.filter(pk__in=project_ids):
             project.bump_revision()
-        storage = Media._meta.get_field("thumbnail").storage
-        transaction.on_commit(lambda: [storage.delete(name) for name in thumbnails])
 
 
 # The storage of a source ------------------------------------------------------------------------------

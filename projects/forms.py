@@ -3,7 +3,9 @@
 from django import forms
 
 from formats import jsonio
+from projects import unique_names
 from projects.models import Dataset, Project
+from projects.names import validate_visible
 from rules import configuration as config
 
 
@@ -31,6 +33,13 @@ class ProjectForm(forms.ModelForm):
         model = Project
         fields = ["name", "short_description", "description"]
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_name(self):
+        return _unique_project_name(self.cleaned_data["name"], self.user, self.user)
+
     def clean_configuration(self):
         return parse_configuration_text(self.cleaned_data["configuration"])
 
@@ -39,6 +48,21 @@ class ProjectEditForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = ["name", "short_description", "description"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_name(self):
+        # The name is the owner's (the creator's), whoever of the project's admins renames it.
+        return _unique_project_name(self.cleaned_data["name"], self.instance.created_by, self.user, self.instance)
+
+
+def _unique_project_name(name, owner, acting, project=None):
+    message = unique_names.check(Project, name, owner, acting=acting, exclude=project)
+    if message is not None:
+        raise forms.ValidationError(message)
+    return name
 
 
 class DeleteProjectForm(forms.Form):
@@ -81,22 +105,40 @@ class MultipleFileField(forms.FileField):
 
 class UploadImagesForm(forms.Form):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), required=False, empty_label="New dataset")
-    new_dataset_name = forms.CharField(max_length=128, required=False)
+    new_dataset_name = forms.CharField(max_length=128, required=False, validators=[validate_visible])
     images = MultipleFileField()
 
-    def __init__(self, *args, project, **kwargs):
+    def __init__(self, *args, project, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["dataset"].queryset = project.datasets.all()
+        self.user = user
 
     def clean(self):
         cleaned = super().clean()
         name = (cleaned.get("new_dataset_name") or "").strip()
-        if not cleaned.get("dataset"):
+        if not cleaned.get("dataset") and "new_dataset_name" not in self.errors:
             if not name:
                 self.add_error("new_dataset_name", "Name the new dataset or choose an existing one.")
-            elif Dataset.objects.filter(name=name).exists():
-                self.add_error("new_dataset_name", f"A dataset named `{name}` already exists.")
+            elif message := unique_names.check(Dataset, name, self.user, acting=self.user):
+                self.add_error("new_dataset_name", message)
         return cleaned
+
+
+class DatasetForm(forms.ModelForm):
+    class Meta:
+        model = Dataset
+        fields = ["name", "short_description"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        message = unique_names.check(Dataset, name, self.user, acting=self.user)
+        if message is not None:
+            raise forms.ValidationError(message)
+        return name
 
 
 class ApiTokenForm(forms.Form):

@@ -4,7 +4,7 @@ reading an image's bytes, wherever they are (open_media: the one way every reade
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
@@ -12,8 +12,10 @@ from django.db import transaction
 from django.db.models import Q
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from projects import buckets, jobs
+from projects import buckets, jobs, quotas
 from projects.models import Media, Project
+from projects.stored_files import delete_after_commit
+from rules import names
 
 # Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
 # trusted from the client, so a file that lies about its type is caught.
@@ -65,15 +67,21 @@ def clean_name(name):
         raise ImageRejected("The file has no name.")
     if "/" in name or "\\" in name or name in {".", ".."}:
         raise ImageRejected(f"`{name}`: file names cannot contain path separators.")
-    if any(ord(c) < 32 for c in name):
-        raise ImageRejected("File names cannot contain control characters.")
+    hidden = names.problem(name, "A file name")
+    if hidden is not None:
+        raise ImageRejected(hidden)
     if len(name) > 255:
         raise ImageRejected("File names can be at most 255 characters long.")
     return name
 
 
 def inspect_image(fileobj, name="file"):
-    """Read an image's facts; raise ImageRejected for empty, truncated, bomb or non-image files."""
+    """Read an image's facts; raise ImageRejected for empty, truncated, bomb or non-image files.
+
+    Type and size come from the header. Images of up to LABELYARD_IMAGE_INLINE_PIXELS are then
+    decoded whole; larger ones are checked without holding their pixels (_check_pixels), so a small
+    file that claims 100 megapixels costs the web process little memory.
+    """
     digest = hashlib.sha256()
     size = 0
     fileobj.seek(0)
@@ -96,8 +104,8 @@ def inspect_image(fileobj, name="file"):
                 width, height = image.size
                 if width * height > max_pixels:
                     raise ImageRejected(f"`{name}` has more than {max_pixels} pixels.")
-                image.load()
                 mime_type, extension = FORMATS[image.format]
+                _check_pixels(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageRejected(f"`{name}` has too many pixels to be safe to open ({error}).") from error
     except UnidentifiedImageError as error:
@@ -111,13 +119,38 @@ def inspect_image(fileobj, name="file"):
     return ImageFacts(width, height, mime_type, extension, digest.hexdigest(), size)
 
 
+def decodes_inline(width, height):
+    """Whether an image this large is decoded whole while it is uploaded (else by the worker)."""
+    return width * height <= settings.LABELYARD_IMAGE_INLINE_PIXELS
+
+
+def _check_pixels(image):
+    """Refuse damaged image data without ever holding a large image's pixels.
+
+    A baseline JPEG is decoded at an eighth of its width and height: every byte of its data is read,
+    a sixty-fourth of the pixels kept. A PNG gets Pillow's verify(): each chunk's checksum, nothing
+    decompressed. Other formats, and progressive JPEGs (whose decoder holds the coefficients of the
+    whole image at any scale), are checked by their header here and decoded by the worker, which
+    makes the thumbnail.
+    """
+    width, height = image.size
+    if decodes_inline(width, height):
+        image.load()
+    elif image.format == "JPEG" and not image.info.get("progressive"):
+        image.draft(image.mode, (max(width // 8, 1), max(height // 8, 1)))
+        image.load()
+    elif image.format == "PNG":
+        image.verify()
+
+
 def upright(fileobj):
     """The image turned as its EXIF orientation says, as a new file; None when it needs no turning.
 
     Browsers show a photo turned by its EXIF orientation, and labels are drawn on what they show; the
     Segments.ai SDK turns it too, while COCO tools and most training code read the pixels as stored.
-    Turning the pixels once, on upload, gives all of them the same picture (a JPEG is encoded again,
-    at quality 95). Animations and multi-page files are kept as they are.
+    Turning the pixels once gives all of them the same picture (a JPEG is encoded again, at quality
+    95). Animations and multi-page files are kept as they are. This decodes the whole image:
+    add_image() calls it for images decoded inline, the worker (make_thumbnail) for larger ones.
     """
     with Image.open(fileobj) as image:
         if image.getexif().get(ExifTags.Base.Orientation, 1) == 1 or getattr(image, "n_frames", 1) > 1:
@@ -136,19 +169,49 @@ def upright(fileobj):
     return out
 
 
+# EXIF orientations that turn the picture a quarter: its upright width is its stored height.
+QUARTER_TURNS = {5, 6, 7, 8}
+
+
+def upright_size(fileobj, facts):
+    """`facts` with the width and height of the picture once turned upright, read from the header.
+
+    For an image the worker turns later: browsers show it turned meanwhile, so its sizes are the
+    upright ones from the start. Pillow finds a PNG's EXIF behind the pixel data only by decoding
+    them; such a PNG keeps its stored sizes here and the worker corrects them when it turns it.
+    """
+    try:
+        with Image.open(fileobj) as image:
+            if getattr(image, "n_frames", 1) > 1 or (image.format == "PNG" and "exif" not in image.info):
+                return facts
+            orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    finally:
+        fileobj.seek(0)
+    if orientation in QUARTER_TURNS:
+        return replace(facts, width=facts.height, height=facts.width)
+    return facts
+
+
 def add_image(dataset, fileobj, name, media_id=None):
     """Store one uploaded image in `dataset` and return its Media; nothing is kept on error.
 
     `media_id` is the id to give it, when one was promised before the image arrived
-    (labeling/url_imports.py); by default a new one."""
+    (labeling/url_imports.py); by default a new one. Refused when its dataset's owner has no room
+    left for it (projects/quotas.py).
+    """
     name = clean_name(name)
     facts = inspect_image(fileobj, name)
-    turned = upright(fileobj)
-    if turned is not None:
-        fileobj = turned
-        facts = inspect_image(fileobj, name)
+    if decodes_inline(facts.width, facts.height):
+        turned = upright(fileobj)
+        if turned is not None:
+            fileobj = turned
+            facts = inspect_image(fileobj, name)
+    else:
+        facts = upright_size(fileobj, facts)
     if Media.objects.filter(dataset=dataset, original_name=name).exists():
         raise ImageRejected(f"`{name}` is already in dataset {dataset.name}.")
+    owner = dataset.created_by
+    _check_quota(owner, facts.size)
     media = Media(
         dataset=dataset,
         original_name=name,
@@ -163,12 +226,22 @@ def add_image(dataset, fileobj, name, media_id=None):
     media.file.save(f"image{facts.extension}", File(fileobj), save=False)
     try:
         with transaction.atomic():
+            # Counted again under the owner's lock: parallel uploads cannot together pass the limit.
+            quotas.lock(owner)
+            _check_quota(owner, facts.size)
             media.save()
     except Exception:
         media.file.delete(save=False)
         raise
     jobs.make_thumbnail.delay_on_commit(str(media.pk))
     return media
+
+
+def _check_quota(owner, size):
+    try:
+        quotas.check_storage(owner, size)
+    except quotas.QuotaExceeded as error:
+        raise ImageRejected(str(error)) from error
 
 
 class MediaUnavailable(Exception):
@@ -198,12 +271,16 @@ def open_media(media):
 
 
 def make_thumbnail(media_id):
-    """Write a small JPEG preview of an image; does nothing if it exists or the media is gone, and
-    leaves none when the image cannot be read (a bucket object gone or refused)."""
+    """The worker's part of adding an image: turn a large uploaded one upright (add_image leaves that
+    to the worker), then write a small JPEG preview. Does nothing if the thumbnail exists or the media
+    is gone, and leaves none when the image cannot be read (a bucket object gone or refused).
+    """
     with_bytes = Q(source__isnull=False) | ~Q(file="")
     media = Media.objects.filter(with_bytes, pk=media_id, thumbnail="").select_related("source").first()
     if media is None:
         return
+    if media.source_id is None and not decodes_inline(media.width, media.height):
+        media = _turn_stored(media)
     try:
         source = open_media(media)
     except MediaUnavailable:
@@ -211,7 +288,7 @@ def make_thumbnail(media_id):
     Image.MAX_IMAGE_PIXELS = settings.LABELYARD_MAX_IMAGE_PIXELS
     with source, Image.open(source) as image:
         # An object in a bucket may have been replaced since it was checked: decode only what was.
-        if image.size != (media.width, media.height):
+        if media.source_id is not None and image.size != (media.width, media.height):
             return
         image.thumbnail(THUMBNAIL_SIZE)
         out = io.BytesIO()
@@ -220,12 +297,33 @@ def make_thumbnail(media_id):
     Media.objects.filter(pk=media.pk).update(thumbnail=media.thumbnail.name)
 
 
+def _turn_stored(media):
+    """Replace a stored image by its upright version (upright()); returns the media as it is now."""
+    with media.file.open("rb") as source:
+        turned = upright(source)
+    if turned is None:
+        return media
+    facts = inspect_image(turned, media.original_name)
+    old = media.file.name
+    media.file.save(f"image{facts.extension}", File(turned), save=False)
+    fields = {"width": facts.width, "height": facts.height, "sha256": facts.sha256, "size": facts.size}
+    with transaction.atomic():
+        # Only the run that still finds the old file replaces it; a second run's copy is dropped.
+        if Media.objects.filter(pk=media.pk, file=old).update(file=media.file.name, **fields):
+            delete_after_commit([old], media.file.storage)
+            # The pixels and perhaps the sizes changed: the next export must not reuse an older file.
+            for project in media.dataset.projects.all():
+                project.bump_revision()
+        else:
+            media.file.delete(save=False)
+    return Media.objects.get(pk=media.pk)
+
+
 def delete_media(media):
-    """Delete an image with its tasks and labels; its files go once the deletion is committed."""
+    """Delete an image with its tasks and labels; its files go once the deletion is committed
+    (projects/stored_files.py, which also covers the admin and a deleted dataset)."""
     project_ids = list(media.dataset.projects.values_list("pk", flat=True))
-    files = [f for f in (media.file, media.thumbnail) if f]
     with transaction.atomic():
         media.delete()
         for project in Project.objects.filter(pk__in=project_ids):
             project.bump_revision()
-        transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files])

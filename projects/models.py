@@ -7,9 +7,12 @@ from django.db import models
 from django.db.models import F
 from django.urls import reverse
 
+from projects.names import validate_visible
+
 
 class Project(models.Model):
-    name = models.CharField(max_length=128, unique=True)
+    # Unique per owner (projects/unique_names.py), so a taken name tells nothing about other teams.
+    name = models.CharField(max_length=128, validators=[validate_visible])
     short_description = models.CharField(max_length=256, blank=True)
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -26,6 +29,7 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["created_by", "name"], name="unique_project_name_per_owner")]
 
     def __str__(self):
         return self.name
@@ -71,7 +75,8 @@ class LabelConfiguration(models.Model):
 
 
 class Dataset(models.Model):
-    name = models.CharField(max_length=128, unique=True)
+    # Unique per owner like project names; a dataset can be attached to several projects.
+    name = models.CharField(max_length=128, validators=[validate_visible])
     short_description = models.CharField(max_length=256, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="created_datasets"
@@ -80,6 +85,7 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["created_by", "name"], name="unique_dataset_name_per_owner")]
 
     def __str__(self):
         return self.name

@@ -9,6 +9,8 @@ with one message per broken rule, each naming the entry.
 import re
 from dataclasses import dataclass, field
 
+from rules import names
+
 GEOMETRY_KINDS = ("point", "line", "polygon", "image_segmentation", "rectangle")
 CLASSIFICATION_KINDS = ("option", "checklist", "freetext")
 KINDS = GEOMETRY_KINDS + CLASSIFICATION_KINDS
@@ -181,6 +183,8 @@ class _Validator:
         name = raw.get("name", key)
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
             self.fail(path, f"name must be text of 1 to {MAX_NAME_LENGTH} characters")
+        elif names.problem(name):
+            self.fail(path, names.problem(name, "name"))
         result = {"key": key, "name": name, "kind": kind}
         if kind is not None:
             self.placement(kind, path, depth, parent)
@@ -292,6 +296,8 @@ class _Validator:
             name = option.get("name", key)
             if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
                 self.fail(path, f"option `{key}` needs a name of 1 to {MAX_NAME_LENGTH} characters")
+            elif names.problem(name):
+                self.fail(path, names.problem(name, f"option `{key}`'s name"))
             result.append({"key": key, "name": name})
         return result
 

@@ -18,19 +18,14 @@ from labeling.attaching import attach_dataset, create_tasks_for_media, detach_da
 from labeling.bucket_syncs import sources_with_last_sync
 from labeling.url_imports import UrlsRejected, check_urls, progress, start_url_import, with_counts
 from projects import access
-from projects.forms import BucketSourceForm
+from projects.datasets import DatasetRejected, create_dataset
+from projects.forms import BucketSourceForm, DatasetForm
 from projects.media import ImageRejected, add_image, upload_too_large
-from projects.models import Dataset, UrlImportItem
+from projects.models import UrlImportItem
 
 MEDIA_PAGE_SIZE = 60
 # URL imports shown on a dataset's page, newest first.
 RECENT_URL_IMPORTS = 5
-
-
-class DatasetForm(forms.ModelForm):
-    class Meta:
-        model = Dataset
-        fields = ["name", "short_description"]
 
 
 class UrlListForm(forms.Form):
@@ -54,12 +49,14 @@ def _dataset(request, pk):
 
 @login_required
 def dataset_list(request):
-    form = DatasetForm(request.POST or None)
+    form = DatasetForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        dataset = form.save(commit=False)
-        dataset.created_by = request.user
-        dataset.save()
-        return redirect("projects:dataset", pk=dataset.pk)
+        try:
+            dataset = create_dataset(form.cleaned_data["name"], request.user, form.cleaned_data["short_description"])
+        except DatasetRejected as error:
+            form.add_error("name", str(error))
+        else:
+            return redirect("projects:dataset", pk=dataset.pk)
     datasets = access.manageable_datasets(request.user).annotate(media_count=Count("media", distinct=True))
     return render(request, "projects/dataset_list.html", {"datasets": datasets, "form": form})
 

@@ -15,6 +15,7 @@ from labeling.configuring import ConfirmationNeeded, save_configuration
 from labeling.creation import ProjectRejected, create_project
 from labeling.states import State
 from projects import access, tokens
+from projects.datasets import DatasetRejected, create_dataset
 from projects.forms import (
     ApiTokenForm,
     ConfigurationForm,
@@ -25,7 +26,7 @@ from projects.forms import (
 )
 from projects.media import ImageRejected, MediaUnavailable, add_image, open_media
 from projects.members import MembershipError, add_member, change_role, remove_member
-from projects.models import Dataset, Media
+from projects.models import Media
 from rules import configuration as config
 
 Role = access.Role
@@ -39,7 +40,7 @@ def project_list(request):
 
 @login_required
 def project_create(request):
-    form = ProjectForm(request.POST or None)
+    form = ProjectForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             project = create_project(
@@ -84,7 +85,7 @@ def project_detail(request, pk):
 @login_required
 def project_edit(request, pk):
     project = access.get_project(request.user, pk, roles={Role.ADMIN})
-    form = ProjectEditForm(request.POST or None, instance=project)
+    form = ProjectEditForm(request.POST or None, instance=project, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Project saved.")
@@ -114,22 +115,26 @@ def project_delete(request, pk):
 @login_required
 def upload_images(request, pk):
     project = access.get_project(request.user, pk, roles={Role.ADMIN})
-    form = UploadImagesForm(request.POST or None, request.FILES or None, project=project)
+    form = UploadImagesForm(request.POST or None, request.FILES or None, project=project, user=request.user)
     if request.method == "POST" and form.is_valid():
-        added, rejected = _store_uploads(project, form.cleaned_data, request.user)
-        if added:
-            messages.success(request, f"Added {added} image(s).")
-        for message in rejected:
-            messages.error(request, message)
-        if not rejected:
-            return redirect(project)
+        try:
+            added, rejected = _store_uploads(project, form.cleaned_data, request.user)
+        except DatasetRejected as error:
+            form.add_error("new_dataset_name", str(error))
+        else:
+            if added:
+                messages.success(request, f"Added {added} image(s).")
+            for message in rejected:
+                messages.error(request, message)
+            if not rejected:
+                return redirect(project)
     return render(request, "projects/upload_images.html", {"project": project, "form": form})
 
 
 def _store_uploads(project, data, user):
     """Add each valid image; a rejected file is reported and does not stop the others."""
     with transaction.atomic():
-        dataset = data["dataset"] or Dataset.objects.create(name=data["new_dataset_name"].strip(), created_by=user)
+        dataset = data["dataset"] or create_dataset(data["new_dataset_name"].strip(), user)
         added, rejected = 0, []
         for upload in data["images"]:
             try:

@@ -8,13 +8,11 @@ from labeling import queue, review
 from labeling.views.workspace import page_data
 from projects import access
 
-REVIEW_ROLES = {access.Role.ADMIN, access.Role.REVIEWER}
-
 
 @login_required
 def start_reviewing(request, pk):
     """Send the reviewer to the next completed or skipped task, or say that none is left."""
-    project = access.get_project(request.user, pk, roles=REVIEW_ROLES)
+    project = access.get_project(request.user, pk, roles=review.REVIEW_ROLES)
     after = request.GET.get("after", "")
     task = review.next_review(project, request.user, exclude=int(after) if after.isdigit() else None)
     if task is None:
@@ -26,8 +24,10 @@ def start_reviewing(request, pk):
 def review_task(request, task_id):
     """The workspace in review mode: labels read-only, with Accept and Reject."""
     task = queue.open_task(request.user, task_id)
-    if task.project.user_role not in REVIEW_ROLES:
-        raise PermissionDenied("Reviewing needs the reviewer or admin role.")
+    try:
+        review.check_reviewer(task, request.user)
+    except review.NotYourReview as error:
+        raise PermissionDenied(str(error)) from error
     return render(
         request,
         "labeling/workspace.html",

@@ -70,10 +70,11 @@ export class Saver {
       this.version = answer.version;
       this.savedRevision = revision;
       this.onStatus(this.dirty ? "unsaved" : "saved");
-    } else if (response.status === 409) {
+    } else if (response.status === 409 && answer.code === "stale_version") {
       this.conflict = answer;
       this.onStatus("conflict", answer);
-    } else if (response.status === 400) {
+    } else if (response.status === 400 || response.status === 409) {
+      // Refused for good (a 409 configuration_changed too): saving again would only be refused again.
       this.failed = true;
       const errors = (answer.errors || []).map((e) => (e.path ? `${e.path}: ${e.message}` : e.message));
       this.onStatus("error", `${answer.detail || "The labels were refused."}\n${errors.join("\n")}`);

@@ -54,7 +54,9 @@ def test_admin_sets_up_a_project_and_the_dashboard_counts_the_work(open_as, djan
     page.click("header >> text=Datasets")
     page.fill("#id_name", "harbour-batch")
     page.click("button:has-text('Create dataset')")
-    page.click("form.attach-row button:has-text('Attach')")
+    # The drop goes to the page the attach reloads, once its scripts have run.
+    with page.expect_navigation():
+        page.click("form.attach-row button:has-text('Attach')")
     page.evaluate(DROP_FILES, ["#drop-zone", [[f"boat_{i}.png", png_base64(i)] for i in range(3)]])
     page.wait_for_selector("#upload-summary:has-text('Done:')")
     assert page.text_content("#upload-summary") == "Done: 3 image(s) added.", page.text_content("#upload-errors")

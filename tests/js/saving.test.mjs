@@ -1,6 +1,7 @@
 // static/labeling/saving.js against a real local HTTP server that answers as the labels API does
 // (docs/labels-document.md): each save names the version it is based on; 409 stops saving until
-// the labeler resolves the conflict; 400 shows the server's paths and is not retried.
+// the labeler resolves the conflict; 400, and a 409 for a configuration that changed meanwhile,
+// show the server's paths and are not retried.
 
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -134,6 +135,21 @@ test("400: the server's paths are shown and the same document is not sent again"
   assert.equal(await saver.flush(), false);
   assert.deepEqual(statuses.at(-1),
     ["error", "The labels break the configuration.\ngeometries[0].coordinates: needs at least 3 points"]);
+  assert.equal(saver.failed, true);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(requests.length, 1);
+  assert.equal(saver.version, 0);
+});
+
+test("409 configuration_changed: the reasons are shown as an error, not the conflict dialog, and not sent again", BOUNDED, async () => {
+  const { model, saver, statuses } = setUp(0);
+  answer = () => [409, { detail: "The label configuration changed while you were saving.", code: "configuration_changed",
+    errors: [{ path: "geometries[0].class", message: "`car` is not a geometry class here" }] }];
+  model.add(car("a"));
+  assert.equal(await saver.flush(), false);
+  assert.deepEqual(statuses.at(-1),
+    ["error", "The label configuration changed while you were saving.\ngeometries[0].class: `car` is not a geometry class here"]);
+  assert.equal(saver.conflict, null);
   assert.equal(saver.failed, true);
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(requests.length, 1);

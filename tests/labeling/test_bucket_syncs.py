@@ -16,6 +16,7 @@ from PIL import Image
 from labeling import bucket_syncs
 from labeling.creation import create_project
 from labeling.models import Task
+from projects import quotas
 from projects.models import BucketSyncJob, Dataset, Media
 from tests import storage_server
 
@@ -129,6 +130,16 @@ def test_syncing_again_adds_only_new_keys(
     # The same job delivered twice does nothing the second time.
     assert bucket_syncs.run_sync(job.pk) is None
     assert Media.objects.filter(dataset=dataset).count() == 4
+
+
+def test_images_in_a_bucket_take_no_storage_allowance(
+    s3_endpoint, bucket, owner, dataset, settings, django_capture_on_commit_callbacks
+):
+    """projects/quotas.py counts the bytes Labelyard stores; a bucket's images stay in the bucket."""
+    settings.LABELYARD_MAX_STORED_BYTES_PER_USER = 100
+    _, job = connect(dataset, owner, s3_endpoint, bucket, django_capture_on_commit_callbacks)
+    assert job.added == 3
+    assert quotas.stored_bytes(owner) == 0
 
 
 def test_one_sync_per_source_at_a_time(s3_endpoint, bucket, owner, dataset, django_capture_on_commit_callbacks):

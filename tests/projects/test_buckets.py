@@ -138,6 +138,11 @@ class TestObjectFacts:
         [result] = bucket_media.read_page(source, [("a//b.png", 10)])
         assert "keys with backslashes, `//`, `.` or `..` parts are not read" in result.error
 
+    def test_a_name_with_a_text_direction_control_is_refused(self, s3_endpoint, bucket, dataset):
+        """rules/names.py: U+202E would show `invoice\u202egnp.exe` as `invoiceexe.png`."""
+        [result] = bucket_media.read_page(make_source(dataset, s3_endpoint, bucket), [("invoice\u202egnp.png", 10)])
+        assert "cannot contain invisible, control or text-direction characters (U+202E)" in result.error
+
     def test_an_empty_object(self, s3_endpoint, bucket, dataset):
         put(s3_endpoint, bucket, "empty.png", b"")
         [result] = bucket_media.read_page(make_source(dataset, s3_endpoint, bucket), [("empty.png", 0)])

@@ -77,7 +77,7 @@ class TestCreateProject:
 
     def test_duplicate_name_and_unknown_owner(self, config_file):
         run("--name", "X", "--config", str(config_file))
-        with pytest.raises(CommandError, match="A project named `X` already exists"):
+        with pytest.raises(CommandError, match="A project without an owner is already named `X`"):
             run("--name", "X", "--config", str(config_file))
         with pytest.raises(CommandError, match="There is no user named ghost"):
             run("--name", "Y", "--config", str(config_file), "--owner", "ghost")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0003_add_url_import'),
+        ('projects', '0005_names_unique_per_owner'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

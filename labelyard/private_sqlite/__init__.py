@@ -1,0 +1,1 @@
+"""Django's SQLite backend with owner-only database files (base.py)."""
