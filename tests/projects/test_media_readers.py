@@ -94,3 +94,10 @@ def test_the_thumbnail_job_skips_a_gone_object(world):
     storage_server.client(world["endpoint"]).delete_object(Bucket=world["bucket"], Key="in/a.png")
     make_thumbnail(world["media"].pk)
     assert not Media.objects.get(pk=world["media"].pk).thumbnail
+
+
+def test_the_datagym_api_names_bucket_images_aws_s3(client, world):
+    """DataGym's own media source types: LOCAL, SHAREABLE_LINK and AWS_S3 for images in a bucket."""
+    dataset = world["media"].dataset_id
+    answer = client.get(f"/api/v1/dataset/{dataset}", HTTP_AUTHORIZATION=f"Token {world['key']}").json()
+    assert [(m["mediaName"], m["mediaSourceType"]) for m in answer["media"]] == [("a.png", "AWS_S3")]
