@@ -49,6 +49,11 @@ class BucketUnavailable(Exception):
 # Settings -------------------------------------------------------------------------------------------
 
 
+# The settings of a source that clean_source checks.
+SOURCE_FIELDS = ("endpoint_url", "bucket", "prefix", "region", "use_server_credentials", "access_key_id",
+                 "secret_access_key")  # fmt: skip
+
+
 def has_control_characters(text):
     return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
@@ -65,11 +70,8 @@ def clean_source(fields, user, source=None):
     def refuse(field, message):
         errors.setdefault(field, []).append(message)
 
-    current = {
-        name: getattr(source, name) if source else default
-        for name, default in (("endpoint_url", ""), ("bucket", ""), ("prefix", ""), ("region", ""),
-                              ("use_server_credentials", False), ("access_key_id", ""), ("secret_access_key", ""))
-    }  # fmt: skip
+    blank = {name: False if name == "use_server_credentials" else "" for name in SOURCE_FIELDS}
+    current = {name: getattr(source, name) for name in SOURCE_FIELDS} if source else blank
     given = {name: value for name, value in fields.items() if name in current and value is not None}
     for name in ("endpoint_url", "bucket", "prefix", "region", "access_key_id", "secret_access_key"):
         if name in given:

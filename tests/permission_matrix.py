@@ -343,6 +343,7 @@ ADMIN_MODELS = {
     "projects/apitoken": "{api_token}",
     "projects/urlimportjob": "{url_import}",
     "projects/urlimportitem": "{url_import_item}",
+    "projects/bucketsource": "{bucket_source}",
     "projects/bucketsyncjob": "{bucket_sync}",
     "labeling/task": "{task}",
     "labeling/tasklabels": "{done_task}",

@@ -385,3 +385,26 @@ class TestBucketErrors:
         source = make_source(dataset, f"http://127.0.0.1:{storage_server.free_port()}", "team-images")
         with pytest.raises(buckets.BucketUnavailable, match="Could not connect to the server of bucket team-images"):
             list(buckets.image_pages(source))
+
+
+class TestAdmin:
+    """Django's admin shows a source without its secret and checks its settings as the page does."""
+
+    def test_the_secret_is_never_shown_and_kept_when_left_empty(self, admin_client, dataset):
+        source = BucketSource.objects.create(dataset=dataset, bucket="team-images", access_key_id="AKIAEXAMPLE",
+                                             secret_access_key="s3cr3t-value")  # fmt: skip
+        url = f"/admin/projects/bucketsource/{source.pk}/change/"
+        page = admin_client.get(url)
+        assert page.status_code == 200 and b"s3cr3t-value" not in page.content
+        form = {"dataset": dataset.pk, "endpoint_url": "", "bucket": "team-images", "prefix": "", "region": "",
+                "access_key_id": "AKIANEW", "new_secret": "", "created_by": ""}  # fmt: skip
+        assert admin_client.post(url, form).status_code == 302
+        source.refresh_from_db()
+        assert (source.access_key_id, source.secret_access_key) == ("AKIANEW", "s3cr3t-value")
+
+    def test_a_private_endpoint_is_refused(self, admin_client, dataset):
+        form = {"dataset": dataset.pk, "endpoint_url": "http://127.0.0.1:9000", "bucket": "b", "prefix": "",
+                "region": "", "access_key_id": "AKIA", "new_secret": "x", "created_by": ""}  # fmt: skip
+        page = admin_client.post("/admin/projects/bucketsource/add/", form)
+        assert page.status_code == 200 and b"is not a public internet host" in page.content
+        assert not BucketSource.objects.exists()
