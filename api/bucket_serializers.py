@@ -8,7 +8,6 @@ from projects.models import BucketSource, BucketSyncJob
 
 
 class BucketSyncSerializer(serializers.ModelSerializer):
-    progress = serializers.IntegerField(read_only=True, help_text="Percent of the found objects looked at.")
     found = serializers.IntegerField(read_only=True, help_text="Image objects under the prefix.")
     checked = serializers.IntegerField(read_only=True, help_text="Of them, looked at so far (new or already there).")
     added = serializers.IntegerField(read_only=True, help_text="New images made (with their tasks).")
@@ -17,7 +16,7 @@ class BucketSyncSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BucketSyncJob
-        fields = ["id", "source", "status", "progress", "found", "checked", "added", "failed", "errors", "message",
+        fields = ["id", "source", "state", "progress", "found", "checked", "added", "failed", "errors", "error",
                   "created_at", "finished_at"]  # fmt: skip
         read_only_fields = fields
 

@@ -97,7 +97,7 @@ class BucketSourceSyncs(generics.ListAPIView):
 
 
 class BucketSyncDetail(generics.RetrieveAPIView):
-    """One sync: its status, counts and the reasons objects were refused."""
+    """One sync: its state, progress, counts, the reasons objects were refused, and why a failed one stopped."""
 
     serializer_class = serializers.BucketSyncSerializer
 

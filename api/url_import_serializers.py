@@ -38,6 +38,10 @@ class UrlImportSerializer(serializers.ModelSerializer):
     added = serializers.IntegerField(read_only=True, help_text="URLs whose image is stored.")
     failed = serializers.IntegerField(read_only=True, help_text="URLs that could not be added; see `items`.")
     progress = serializers.SerializerMethodField(help_text="Percent of the URLs done, added or failed.")
+    status = serializers.ChoiceField(source="state", choices=UrlImportJob.State.choices, read_only=True)
+    message = serializers.CharField(
+        source="error", read_only=True, help_text="Why a failed job stopped; single URLs fail in `items`."
+    )
 
     class Meta:
         model = UrlImportJob

@@ -12,6 +12,7 @@ import tempfile
 import urllib.parse
 import uuid
 
+import msgspec
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -389,12 +390,18 @@ def import_predictions(user, project_id, stream, length):
         data = handle.read()
     if not data.strip():
         raise V1Error(500, "ex_gen_error_messages", [], "Unable to parse the content. No data available?")
+    # Only the syntax and the outer array are checked here: a number out of range (1e400) is valid
+    # JSON, refused by the importer below with its path like every other value it cannot take.
     try:
-        parsed = jsonio.loads(data)
-    except jsonio.JSONDecodeError as error:
-        return {"errorMessages": str(error)}
-    if not isinstance(parsed, list):
-        raise V1Error(500, "ex_gen_error_messages", [], "The body must be a JSON array of tasks.")
+        msgspec.json.decode(data, type=list[msgspec.Raw])
+    except msgspec.ValidationError as error:
+        raise V1Error(500, "ex_gen_error_messages", [], "The body must be a JSON array of tasks.") from error
+    except (msgspec.DecodeError, RecursionError):
+        try:
+            jsonio.loads(data)
+        except jsonio.JSONDecodeError as error:
+            return {"errorMessages": str(error)}
+        return {"errorMessages": "The body is not valid JSON."}
     try:
         importing.import_labels(project, data, user=user)
     except importing.FileTooLarge as error:

@@ -1,8 +1,8 @@
-"""Admin declarations for export jobs, their mask chunks, and releases."""
+"""Admin declarations for export jobs, releases and their chunks."""
 
 from django.contrib import admin
 
-from exports.models import ExportChunk, ExportJob, Release
+from exports.models import ExportChunk, ExportJob, Release, ReleaseChunk
 
 
 @admin.register(ExportJob)
@@ -28,4 +28,13 @@ class ReleaseAdmin(admin.ModelAdmin):
     list_filter = ("state", "task_type")
     search_fields = ("project__name", "name")
     raw_id_fields = ("project", "created_by")
-    readonly_fields = ("heartbeat", "attempts", "chunks_total", "snapshot", "file", "coco_file")
+    readonly_fields = ("heartbeat", "attempts", "chunks_total", "chunks_done", "snapshot", "file", "coco_file")
+
+
+@admin.register(ReleaseChunk)
+class ReleaseChunkAdmin(admin.ModelAdmin):
+    list_display = ("job", "index", "start", "stop", "done")
+    list_filter = ("done",)
+    search_fields = ("job__project__name", "job__name")
+    raw_id_fields = ("job",)
+    exclude = ("result",)

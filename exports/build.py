@@ -14,14 +14,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from celery import current_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from exports import claims, jobs, snapshot
+from background import claims
+from exports import jobs, pipeline, snapshot
 from exports.models import ExportChunk, ExportJob
 from formats import datagym
 from labeling.models import Task, TaskLabels
@@ -59,8 +58,10 @@ def mask_name(job, media_id, key):
 def start_export(project, user, options, base_url):
     """Return (job, created): a matching job if the project is unchanged, else a new queued one.
 
-    A queued, running or done job with the same revision and options is returned as it is (a
-    running job whose worker died is sent off again); otherwise a new job is queued on commit.
+    A queued, running or done job with the same revision and options is returned as it is; one
+    that is stuck (queued or running with a stale heartbeat: its message or its worker was lost)
+    is sent again first (background.claims.send_again), and replaced by a new job when it used up
+    its attempts. Otherwise a new job is queued on commit.
     """
     with transaction.atomic():
         # The project's row lock makes a double click or parallel requests find one job, not make two.
@@ -70,24 +71,21 @@ def start_export(project, user, options, base_url):
             .exclude(state=JobState.FAILED)
             .first()
         )
-        if existing is not None:
-            if existing.state == JobState.RUNNING and claims.is_stale(existing):
-                _dispatch_build(existing.pk)
+        if existing is not None and existing.state != JobState.DONE and claims.is_stale(existing):
+            claims.send_again(ExportJob, existing.pk)
+            existing.refresh_from_db()
+        if existing is not None and existing.state != JobState.FAILED:
             return existing, False
         job = ExportJob.objects.create(
             project=project, created_by=user, options=options, base_url=base_url, revision=revision
         )
-        _dispatch_build(job.pk)
+        job.send()
     return job, True
 
 
-def _dispatch_build(job_id):
-    jobs.build_export.delay_on_commit(job_id)
-
-
 def claim(job_id):
-    """Take the job for this run (exports.claims.claim); None when another run holds it or it is finished."""
-    return claims.claim(ExportJob, job_id, chunks_done=0)
+    """Take the job for this run (background.claims.claim); None when another run holds it or it is finished."""
+    return claims.claim(ExportJob, job_id, select_related=["project"], chunks_done=0)
 
 
 def build_export(job_id, render=None):
@@ -125,8 +123,7 @@ def _build(job, render):
     total = max(snapshot.task_count(job.project_id, states), 1)
 
     def progress(done):
-        percent = done * SNAPSHOT_SHARE // total
-        ExportJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(progress=percent, heartbeat=timezone.now())
+        claims.beat(job, progress=done * SNAPSHOT_SHARE // total)
 
     scratch = directory / "snapshot.jsonl.part"
     chunk_size = CHUNK_SIZE if job.with_masks else JSON_CHUNK_SIZE
@@ -135,16 +132,16 @@ def _build(job, render):
     )
     snapshot_name = job_dir(job) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
     os.replace(scratch, media_path(snapshot_name))
-    ExportChunk.objects.bulk_create(
-        ExportChunk(job=job, index=i, start=start, stop=stop) for i, (start, stop) in enumerate(ranges)
-    )
-    ExportJob.objects.filter(pk=job.pk).update(
+    if not pipeline.record_chunks(
+        job,
+        ExportChunk,
+        ranges,
         snapshot=str(snapshot_name),
         revision=revision,
         task_count=count,
-        chunks_total=len(ranges),
         progress=SNAPSHOT_SHARE,
-    )
+    ):
+        return  # taken over by a run that found this one's heartbeat stale
     if ranges:
         render(job.pk)
     else:
@@ -152,11 +149,7 @@ def _build(job, render):
 
 
 def _dispatch_chunks(job_id):
-
-    # Chunks go to the queue the build task came from, so routing exports to a dedicated queue
-    # (or a test's private one) keeps all of their work there.
-    request = current_task.request if current_task else None
-    queue = ((request and request.delivery_info) or {}).get("routing_key")
+    queue = pipeline.chunk_queue()
     for chunk_id in ExportChunk.objects.filter(job_id=job_id).values_list("pk", flat=True):
         jobs.render_mask_chunk.apply_async_on_commit((chunk_id,), queue=queue)
 
@@ -275,15 +268,13 @@ def _render_chunk(chunk):
     job = chunk.job
     if not chunk.done:
         write_part(job, chunk)
-        with transaction.atomic():
-            if not ExportChunk.objects.filter(pk=chunk.pk, done=False).update(done=True):
-                return
-            ExportJob.objects.filter(pk=job.pk).update(chunks_done=F("chunks_done") + 1, heartbeat=timezone.now())
-            # The row stays locked until commit, so exactly one chunk sees the last count.
-            done, total = ExportJob.objects.filter(pk=job.pk).values_list("chunks_done", "chunks_total").get()
-            ExportJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
-                progress=SNAPSHOT_SHARE + (99 - SNAPSHOT_SHARE) * done // max(total, 1)
-            )
+        counted = claims.count_chunk(job, chunk)
+        if counted is None:
+            return
+        done, total = counted
+        ExportJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+            progress=SNAPSHOT_SHARE + (99 - SNAPSHOT_SHARE) * done // max(total, 1)
+        )
     else:
         # A redelivered chunk: its count is in; finish the job if the first delivery died before.
         done, total = ExportJob.objects.filter(pk=job.pk).values_list("chunks_done", "chunks_total").get()

@@ -1,8 +1,8 @@
 """Celery jobs of the exports app: thin wrappers that take ids and call one function of exports.build
 or exports.releases.
 
-All are idempotent by claim (a second run does nothing), so they ack late and go back to the queue
-when their worker dies.
+All are idempotent by claim (background/claims.py: a second run does nothing), so they ack late
+and go back to the queue when their worker dies (labelyard/settings.py sets both for every task).
 """
 
 from celery import shared_task
@@ -10,7 +10,7 @@ from celery import shared_task
 from exports import build, releases
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+@shared_task(bind=True, max_retries=20)
 def build_export(self, export_job_id):
     wait = build.build_export(export_job_id)
     if wait is not None:
@@ -18,12 +18,12 @@ def build_export(self, export_job_id):
         raise self.retry(countdown=wait)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task
 def render_mask_chunk(export_chunk_id):
     build.render_chunk(export_chunk_id)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+@shared_task(bind=True, max_retries=20)
 def build_release(self, release_id):
     wait = releases.build_release(release_id)
     if wait is not None:
@@ -31,7 +31,7 @@ def build_release(self, release_id):
         raise self.retry(countdown=wait)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=20)
+@shared_task(bind=True, max_retries=20)
 def render_release_chunk(self, release_id, attempt, index, start, stop):
     wait = releases.render_chunk(release_id, attempt, index, start, stop)
     if wait is not None:

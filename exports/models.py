@@ -1,30 +1,25 @@
-"""Export jobs: one request to export a project's labels, its progress, and the files it produced.
+"""Export jobs and releases: background jobs (background/models.py) that freeze a project's labels
+into a snapshot and write files from it, and the chunks their parallel Celery tasks count done.
 
-A job's files live under MEDIA_ROOT/exports/<project>/<job>/ (exports/build.py); the row only points
-at them once they are complete, so an unfinished job never serves a partial file. Mask rendering is
-split into ExportChunk rows so parallel Celery tasks can count their completion without a result
-backend.
+A job's files live under MEDIA_ROOT/exports/<project>/<job>/ (exports/build.py), a release's under
+MEDIA_ROOT/releases/<project>/<release>/; the row only points at them once they are complete, so
+an unfinished job never serves a partial file. Chunks are rows, so parallel Celery tasks count
+their completion without a result backend.
 """
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from background.models import BackgroundJob, JobChunk
+from labeling.fields import DocumentField
 
-class BackgroundJob(models.Model):
-    """What export jobs and releases share: a lifecycle claimed by exports.claims, progress, files."""
 
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+class SnapshotJob(BackgroundJob):
+    """What export jobs and releases add to a background job: a frozen snapshot and the files written from it."""
 
     # Scheme and host the URLs written into the files start with (the request's, or the command's).
     base_url = models.CharField(max_length=300)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
     # Project.revision the files show: requested at creation, the one read at snapshot time after.
     revision = models.PositiveBigIntegerField(default=0)
     # Paths relative to MEDIA_ROOT. The snapshot is the frozen input of the writers and chunk tasks;
@@ -32,19 +27,14 @@ class BackgroundJob(models.Model):
     snapshot = models.CharField(max_length=255, blank=True)
     file = models.CharField(max_length=255, blank=True)
     size = models.PositiveBigIntegerField(default=0)
-    chunks_total = models.PositiveIntegerField(default=0)
-    # Claims so far; a job that keeps killing its worker stops being retried (exports.claims.MAX_ATTEMPTS).
-    attempts = models.PositiveSmallIntegerField(default=0)
-    heartbeat = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(BackgroundJob.Meta):
         abstract = True
-        ordering = ["-created_at", "-id"]
 
 
-class ExportJob(BackgroundJob):
+class ExportJob(SnapshotJob):
+    task_name = "exports.jobs.build_export"
+
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="export_jobs")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="export_jobs"
@@ -54,10 +44,12 @@ class ExportJob(BackgroundJob):
     archive = models.CharField(max_length=255, blank=True)
     archive_size = models.PositiveBigIntegerField(default=0)
     task_count = models.PositiveIntegerField(default=0)
-    chunks_done = models.PositiveIntegerField(default=0)
 
-    class Meta(BackgroundJob.Meta):
-        indexes = [models.Index(fields=["project", "revision"], name="export_job_project_revision")]
+    class Meta(SnapshotJob.Meta):
+        indexes = [
+            *SnapshotJob.Meta.indexes,
+            models.Index(fields=["project", "revision"], name="export_job_project_revision"),
+        ]
 
     def __str__(self):
         return f"Export {self.pk} of project {self.project_id} ({self.state})"
@@ -70,25 +62,19 @@ class ExportJob(BackgroundJob):
         return bool(self.options.get("masks"))
 
 
-class ExportChunk(models.Model):
-    """A run of tasks in a job's snapshot whose masks one Celery task renders."""
+class ExportChunk(JobChunk):
+    """A run of tasks in a job's snapshot whose part of the JSON (and masks) one Celery task writes."""
 
     job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="chunks")
-    index = models.PositiveIntegerField()
-    # Byte range of the snapshot's lines (one task per line) this chunk covers.
-    start = models.PositiveBigIntegerField()
-    stop = models.PositiveBigIntegerField()
-    done = models.BooleanField(default=False)
 
-    class Meta:
-        ordering = ["job", "index"]
+    class Meta(JobChunk.Meta):
         constraints = [models.UniqueConstraint(fields=["job", "index"], name="unique_export_chunk")]
 
     def __str__(self):
         return f"Chunk {self.index} of export {self.job_id}"
 
 
-class Release(BackgroundJob):
+class Release(SnapshotJob):
     """A named, immutable snapshot of a project's labels, written as a Segments.ai release file and as COCO.
 
     The files are written once, under MEDIA_ROOT/releases/<project>/<release>/, from a snapshot frozen
@@ -98,6 +84,8 @@ class Release(BackgroundJob):
     class TaskType(models.TextChoices):
         SEGMENTATION_BITMAP = "segmentation-bitmap", "Segmentation bitmap"
         VECTOR = "vector", "Vector"
+
+    task_name = "exports.jobs.build_release"
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="releases")
     name = models.CharField(max_length=100)
@@ -118,7 +106,7 @@ class Release(BackgroundJob):
     coco_file = models.CharField(max_length=255, blank=True)
     coco_size = models.PositiveBigIntegerField(default=0)
 
-    class Meta(BackgroundJob.Meta):
+    class Meta(SnapshotJob.Meta):
         # The SDK caches files by release name: a name reused for other content would serve stale files.
         constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_release_name")]
 
@@ -127,3 +115,21 @@ class Release(BackgroundJob):
 
     def get_absolute_url(self):
         return reverse("api:release", args=[self.pk])
+
+
+class ReleaseChunk(JobChunk):
+    """A run of tasks in a release's snapshot whose COCO part (and bitmaps) one Celery task writes.
+
+    `result` is what the finish needs from the chunk: `images`, [name, width, height, media] of
+    the tasks in the COCO file, and for bitmap releases `instances`, [[media, object indexes], ...]
+    for every task (exports.releases._write_chunk).
+    """
+
+    job = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="chunks")
+    result = DocumentField(null=True, blank=True)
+
+    class Meta(JobChunk.Meta):
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="unique_release_chunk")]
+
+    def __str__(self):
+        return f"Chunk {self.index} of release {self.job_id}"

@@ -1,13 +1,13 @@
 """Releases from start to finish: create, claim, freeze a snapshot, render instance bitmaps in chunks, write files.
 
 Every step a Celery job runs is idempotent by claim (docs/decisions.md "Jobs are idempotent by
-claim"). build_release() claims the
-release with one conditional update and freezes the project's labels into a snapshot (exports/snapshot.py);
-chunk tasks then write the COCO annotations of their tasks (and, for segmentation-bitmap releases,
-render the bitmaps) in parallel, each leaving a marker file once its files are in place; whoever
-completes the set claims the finish, writes the Segments.ai release file and the COCO file to
-temporary names, renames them and marks the release done. Nothing is ever rewritten afterwards: a
-release is immutable (decisions.md "Releases").
+claim"). build_release() claims the release with one conditional update (background/claims.py)
+and freezes the project's labels into a snapshot (exports/snapshot.py); chunk tasks then write the
+COCO annotations of their tasks (and, for segmentation-bitmap releases, render the bitmaps) in
+parallel, each counting its ReleaseChunk row done, with what the finish needs from it, once its
+files are in place; whoever completes the set claims the finish, writes the Segments.ai release
+file and the COCO file to temporary names, renames them and marks the release done. Nothing is
+ever rewritten afterwards: a release is immutable (decisions.md "Releases").
 """
 
 import logging
@@ -19,7 +19,6 @@ from datetime import UTC
 from pathlib import Path
 
 import numpy as np
-from celery import current_task
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -27,9 +26,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from exports import claims, jobs, signing, snapshot
-from exports.models import Release
-from formats import coco, jsonio, segments
+from background import claims
+from exports import jobs, pipeline, signing, snapshot
+from exports.models import Release, ReleaseChunk
+from formats import coco, segments
 from labeling.states import State
 from projects.media import FORMATS
 from raster import masks
@@ -61,7 +61,7 @@ OTHER_STATUS = {
 class ReleaseError(ValueError):
     """A release cannot be created as asked; the message says why and `field` which input it is about."""
 
-    # Shown as it is when it fails a release (exports.claims.fail).
+    # Shown as it is when it fails a release (background.claims.failure_message).
     public = True
 
     def __init__(self, message, field="name"):
@@ -110,6 +110,10 @@ def create_release(
         )
     try:
         with transaction.atomic():
+            # A release stuck in the queue or on a lost worker gives its name up like a failed one:
+            # the release asked for now is the one sent.
+            stuck = project.releases.filter(claims.stuck(Release), name__iexact=name)
+            stuck.update(state=Release.State.FAILED, finished_at=timezone.now())
             # Their files go on commit (exports/stored_files.py).
             for failed in project.releases.filter(name__iexact=name, state=Release.State.FAILED):
                 failed.delete()
@@ -126,7 +130,7 @@ def create_release(
     except IntegrityError as error:
         raise ReleaseError(f"This project already has a release named “{name}”; release names are unique.") from error
     if dispatch:
-        _dispatch_build(release.pk)
+        release.send()
     return release
 
 
@@ -142,28 +146,25 @@ def check_name(project, name):
     hidden = names.problem(name, "A release name")
     if hidden is not None:
         raise ReleaseError(hidden)
-    # A failed release has no files: its name is free again (create_release replaces it).
-    taken = project.releases.exclude(state=Release.State.FAILED).filter(name__iexact=name)
+    # A failed or stuck release has no files: its name is free again (create_release replaces it).
+    taken = project.releases.exclude(state=Release.State.FAILED).exclude(claims.stuck(Release))
+    taken = taken.filter(name__iexact=name)
     taken = taken.values_list("name", flat=True).first()
     if taken is not None:
         raise ReleaseError(f"This project already has a release named “{taken}”; names are unique whatever their case.")
     return name
 
 
-def _dispatch_build(release_id):
-    jobs.build_release.delay_on_commit(release_id)
-
-
 def claim(release_id):
-    """Take the release for this run (exports.claims.claim); None when another run holds it or it is finished."""
-    return claims.claim(Release, release_id)
+    """Take the release for this run (background.claims.claim); None when another run holds it or it is finished."""
+    return claims.claim(Release, release_id, select_related=["project"], chunks_done=0)
 
 
 def build_release(release_id, render=None):
     """Freeze the snapshot, then render bitmaps (sent to `render`, Celery tasks by default) or finish.
 
     A second run of a release that is done, failed or held does nothing; for a release held in its
-    snapshot phase it returns the seconds until that run counts as dead (exports.claims.held_for).
+    snapshot phase it returns the seconds until that run counts as dead (background.claims.held_for).
     """
     release = claim(release_id)
     if release is None:
@@ -189,7 +190,8 @@ def _build(release, render):
     directory = media_path(release_dir(release))
     # A previous run of this release may have died half-way; start from an empty folder.
     shutil.rmtree(directory, ignore_errors=True)
-    (directory / "chunks").mkdir(parents=True)
+    directory.mkdir(parents=True)
+    ReleaseChunk.objects.filter(job=release).delete()
     bitmaps = release.task_type == segments.SEGMENTATION_BITMAP
     total = max(snapshot.task_count(release.project_id, State.values), 1)
     scratch = directory / "snapshot.jsonl.part"
@@ -202,9 +204,16 @@ def _build(release, render):
     )
     name = release_dir(release) / f"snapshot-r{revision}-{digest[:12]}.jsonl"
     os.replace(scratch, media_path(name))
-    Release.objects.filter(pk=release.pk).update(
-        snapshot=str(name), revision=revision, sample_count=count, chunks_total=len(chunks), progress=SNAPSHOT_SHARE
-    )
+    if not pipeline.record_chunks(
+        release,
+        ReleaseChunk,
+        chunks,
+        snapshot=str(name),
+        revision=revision,
+        sample_count=count,
+        progress=SNAPSHOT_SHARE,
+    ):
+        return  # taken over by a run that found this one's heartbeat stale
     if chunks:
         render(release.pk, release.attempts, chunks)
     else:
@@ -212,10 +221,7 @@ def _build(release, render):
 
 
 def _dispatch_chunks(release_id, attempt, chunks):
-
-    # Chunks go to the queue the build task came from, so a dedicated queue keeps all the work.
-    request = current_task.request if current_task else None
-    queue = ((request and request.delivery_info) or {}).get("routing_key")
+    queue = pipeline.chunk_queue()
     for index, (start, stop) in enumerate(chunks):
         jobs.render_release_chunk.apply_async_on_commit((release_id, attempt, index, start, stop), queue=queue)
 
@@ -237,36 +243,36 @@ def label_status(release, state, document):
     return OTHER_STATUS.get(state)
 
 
-def _chunk_marker(release, index):
-    return media_path(release_dir(release)) / "chunks" / f"{index:06d}.json"
-
-
 def _coco_part(release, index):
     return media_path(release_dir(release)) / "coco-parts" / f"{index:06d}.jsonl"
 
 
 def render_chunk(release_id, attempt, index, start, stop):
-    """Write one chunk's COCO part and bitmaps, leave its marker, and finish the release if it is the last.
+    """Write one chunk's COCO part and bitmaps, count its row done, and finish the release if it is the last.
 
     Only a chunk of the release's current attempt works: one sent by a run that was since taken
-    over would write into a folder that was emptied. Files and the marker go to temporary names
-    first, so a redelivered chunk finds either nothing or complete files. Returns what finish()
-    returns: the seconds after which to try again when another run holds the finish.
+    over would write into a folder that was emptied. Files go to temporary names first, and the
+    row is counted done (with what the finish needs) only once they are in place, so a redelivered
+    chunk finds either nothing or complete files. Returns what finish() returns: the seconds after
+    which to try again when another run holds the finish.
     """
     release = (
         Release.objects.select_related("project")
         .filter(pk=release_id, state=ReleaseState.RUNNING, attempts=attempt)
         .first()
     )
-    if release is None:
+    chunk = ReleaseChunk.objects.filter(job_id=release_id, index=index, start=start, stop=stop).first()
+    if release is None or chunk is None:
         return None
     try:
-        marker = _chunk_marker(release, index)
-        if not marker.exists():
-            _write_atomically(marker, jsonio.dumps(_write_chunk(release, index, start, stop)))
-        done = len(list(marker.parent.glob("*.json")))
-        if done < release.chunks_total:
-            _beat(release.pk, SNAPSHOT_SHARE + (FINISHING - SNAPSHOT_SHARE) * done // release.chunks_total)
+        counted = None
+        if not chunk.done:
+            counted = claims.count_chunk(release, chunk, result=_write_chunk(release, index, start, stop))
+        if counted is None:
+            counted = Release.objects.filter(pk=release_id).values_list("chunks_done", "chunks_total").get()
+        done, total = counted
+        if done < total:
+            _beat(release.pk, SNAPSHOT_SHARE + (FINISHING - SNAPSHOT_SHARE) * done // total)
             return None
         return finish(release.pk)
     except Exception as error:
@@ -276,9 +282,9 @@ def render_chunk(release_id, attempt, index, start, stop):
 
 
 def _write_chunk(release, index, start, stop):
-    """Write the COCO part and the bitmaps of the snapshot's tasks in [start, stop); returns the marker.
+    """Write the COCO part and the bitmaps of the snapshot's tasks in [start, stop); returns the chunk's result.
 
-    The marker holds `images`, [name, width, height, media] of the tasks in the COCO file, and for
+    The result holds `images`, [name, width, height, media] of the tasks in the COCO file, and for
     bitmap releases `instances`, [[media, instances], ...] for every task (see _render_bitmap).
     Each task's line is parsed once for both.
     """
@@ -343,7 +349,7 @@ def finish(release_id):
     takes the finish over (None otherwise).
     """
     now = timezone.now()
-    claimable = Q(progress__lt=FINISHING) | Q(heartbeat__lt=now - claims.stale_after())
+    claimable = Q(progress__lt=FINISHING) | claims.stale(now)
     claimed = Release.objects.filter(claimable, pk=release_id, state=ReleaseState.RUNNING).update(
         progress=FINISHING, heartbeat=now
     )
@@ -413,8 +419,8 @@ def _write_files(release):
     )
 
     def images():
-        for marker in _markers(release):
-            for name, width, height, media in marker["images"]:
+        for result in _results(release):
+            for name, width, height, media in result["images"]:
                 yield {
                     "file_name": renamed.get(media, name),
                     "width": width,
@@ -446,22 +452,17 @@ def _write_files(release):
     }
 
 
-def _markers(release):
-    """The chunk markers in snapshot order, read one at a time."""
-    for marker in sorted((media_path(release_dir(release)) / "chunks").glob("*.json")):
-        data = jsonio.loads(marker.read_bytes())
-        if not isinstance(data, dict):
-            # Markers were lists before releases wrote COCO in chunks (2026-11-23); such a release
-            # has no COCO parts either.
-            raise ReleaseError("This release was started by an earlier version of Labelyard; create it again.")
-        yield data
+def _results(release):
+    """The chunks' results (ReleaseChunk.result) in snapshot order, read a few at a time."""
+    chunks = ReleaseChunk.objects.filter(job=release).order_by("index").values_list("result", flat=True)
+    return chunks.iterator(chunk_size=8)
 
 
 def _instances(release):
-    """The chunk markers' instance lists in snapshot order, or None for a vector release."""
+    """The chunks' instance lists in snapshot order, or None for a vector release."""
     if release.task_type != segments.SEGMENTATION_BITMAP:
         return None
-    return (entry[1] for marker in _markers(release) for entry in marker["instances"])
+    return (entry[1] for result in _results(release) for entry in result["instances"])
 
 
 def _write_file(path, writer):

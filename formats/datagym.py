@@ -9,15 +9,18 @@ its JSON path; docs/import.md lists the rules.
 """
 
 import functools
+import math
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+import numpy as np
 import shapely
 
 from formats import jsonio
+from rules import shapes
 from rules.labels import MIN_POINTS as DOCUMENT_MIN_POINTS
 from rules.labels import MIN_RING_POINTS
 
@@ -202,6 +205,7 @@ MAX_ERRORS = 1000
 # msgspec, like every recursive decoder, gives up at some depth; the format never needs more than 10.
 TOO_DEEP = "the JSON is nested too deeply to read"
 DIGITS = re.compile(r"[0-9]+")
+MAX_DIGITS = 400  # a digit string this long is beyond any float and any image
 PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 PROGRESS_EVERY = 500
 
@@ -300,7 +304,7 @@ def answered(answer):
     return bool(answer["values"] or answer.get("children"))
 
 
-def read(data, index, media_sizes=None, *, names=None, clip=False, progress=None):
+def read(data, index, media_sizes=None, *, names=None, clip=False, progress=None, limits=shapes.DEFAULT_LIMITS):
     """Parse and check a DataGym import file; return (items, errors).
 
     `data` is the file's bytes; `index` a rules.configuration.Index. `media_sizes` maps each image
@@ -309,22 +313,24 @@ def read(data, index, media_sizes=None, *, names=None, clip=False, progress=None
     matching by ``external_media_ID``. `clip` cuts geometries to the image instead of refusing
     coordinates outside it. `progress(done, total)` is called now and then. Errors are
     (path, message) pairs such as ``("[3].labels.car[0].polygon[1].x", "700 is outside ...")``;
-    items are only meaningful when there are none.
+    items are only meaningful when there are none. `limits` (a rules.shapes.Limits; the app passes
+    the settings' values, labeling/limits.py) bounds each image's labels as a save bounds a task's.
     """
-    reader = _Reader(index, media_sizes, names, clip)
+    reader = _Reader(index, media_sizes, names, clip, limits)
     elements = reader.elements(data)
     items = []
     total = len(elements)
     # Parsing is bound by allocations; the cyclic collector finds nothing in fresh parse trees.
     with jsonio.collector_paused():
-        for position, raw in enumerate(elements):
-            if len(reader.errors) >= MAX_ERRORS:
-                break
-            item = reader.element(raw, position)
-            if item is not None:
-                items.append(item)
-            if progress is not None and position % PROGRESS_EVERY == PROGRESS_EVERY - 1:
-                progress(position + 1, total)
+        try:
+            for position, raw in enumerate(elements):
+                item = reader.element(raw, position)
+                if item is not None:
+                    items.append(item)
+                if progress is not None and position % PROGRESS_EVERY == PROGRESS_EVERY - 1:
+                    progress(position + 1, total)
+        except _TooManyErrors:
+            pass
     errors = reader.errors
     if len(errors) >= MAX_ERRORS:
         errors = [*errors[:MAX_ERRORS], ("", f"more than {MAX_ERRORS} errors; fix these and try again")]
@@ -345,7 +351,39 @@ def _kind_name(kind):
 
 
 def _number_text(value):
-    return repr(value) if isinstance(value, str) else jsonio.dumps_text(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, _OutOfRange):
+        return value.text
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # orjson writes no integer past 64 bits
+    try:
+        return jsonio.dumps_text(value)
+    except TypeError:  # such an integer inside a list or an object
+        return repr(value)
+
+
+class _OutOfRange:
+    """A JSON number no float can hold, such as 1e400, kept as its text to be reported."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+
+def _float(text):
+    value = float(text)
+    return value if math.isfinite(value) else _OutOfRange(text)
+
+
+# The untyped parse of an element that failed the typed one: numbers out of range become markers
+# (msgspec would otherwise stop at the first one, naming no usable path).
+UNTYPED = msgspec.json.Decoder(float_hook=_float)
+
+
+class _TooManyErrors(Exception):
+    """MAX_ERRORS is reached: reading stops, and the caller says there were more."""
 
 
 def _tidy(value):
@@ -354,17 +392,20 @@ def _tidy(value):
 
 
 class _Reader:
-    def __init__(self, index, media_sizes, names, clip):
+    def __init__(self, index, media_sizes, names, clip, limits):
         self.index = index
         self.media_sizes = media_sizes
         self.names = names
         self.clip = clip
+        self.limits = limits
         self.errors = []
         self.decoder = msgspec.json.Decoder(_Image)
         self.option_sets = {}
 
     def fail(self, path, message):
         self.errors.append((path, message))
+        if len(self.errors) > MAX_ERRORS:
+            raise _TooManyErrors
 
     def elements(self, data):
         try:
@@ -429,6 +470,15 @@ class _Reader:
         before = len(self.errors)
         self.ids = 0
         self.answer_count = 0
+        # The same bounds as a task's labels on save (rules/shapes.py), checked per image.
+        self.holes = shapes.HoleCheck(self.limits)
+        count = sum(
+            len(objects) + sum(len(children) for obj in objects for children in obj.nested_geometries.values())
+            for objects in image.labels.values()
+        )
+        if count > self.limits.geometries:
+            self.fail(f"{path}.labels", self.limits.geometries_error(count))
+            return None
         geometries = []
         for key, objects in image.labels.items():
             labels_path = _key_path(f"{path}.labels", key)
@@ -542,6 +592,9 @@ class _Reader:
         if len(items) < minimum:
             self.fail(path, f"{_kind_name(kind)} needs at least {minimum} points; got {len(items)}")
             return None
+        if len(items) > self.limits.ring_points:
+            self.fail(path, self.limits.ring_points_error(len(items)))
+            return None
         xs = [p.x for p in items]
         ys = [p.y for p in items]
         try:
@@ -597,6 +650,9 @@ class _Reader:
         if not rings:
             self.fail(path, "a segmentation needs its outline ring, then any holes")
             return None
+        if len(rings) - 1 > self.limits.holes:
+            self.fail(path, self.limits.holes_error(len(rings) - 1))
+            return None
         result = []
         for i, ring in enumerate(rings):
             ring_path = f"{path}[{i}]"
@@ -606,31 +662,53 @@ class _Reader:
             result.append(points)
         if len(result) != len(rings):
             return None
-        outline = shapely.Polygon(result[0]).buffer(0)
-        for i, hole in enumerate(result[1:], start=1):
-            if not outline.covers(shapely.Polygon(hole).buffer(0)):
-                self.fail(f"{path}[{i}]", "a hole must lie inside its outline")
-        if size is not None and not all(_inside([p[0] for p in r], [p[1] for p in r], size) for r in result):
-            if not self.clip:
-                for i, ring in enumerate(result):
-                    self.outside([p[0] for p in ring], [p[1] for p in ring], f"{path}[{i}]", size)
-                return None
-            return self.clipped(result, entry.kind, path, size)
-        return result
+        inside = size is None or all(_inside([p[0] for p in r], [p[1] for p in r], size) for r in result)
+        if not inside and not self.clip:
+            for i, ring in enumerate(result):
+                self.outside([p[0] for p in ring], [p[1] for p in ring], f"{path}[{i}]", size)
+            return None
+        try:
+            points = np.array([point for ring in result for point in ring], dtype=np.float64)
+        except OverflowError:  # an integer beyond any float, where no image size bounds it
+            self.fail(path, "a coordinate is too large")
+            return None
+        # The check a save runs (rules/shapes.py), on the coordinates as given.
+        try:
+            outside = self.holes.holes_outside(points, [len(ring) for ring in result])
+        except shapes.TooMuchWork as error:
+            self.fail(path, str(error))
+            return None
+        for i in outside:
+            self.fail(f"{path}[{i}]", "a hole must lie inside its outline")
+        if outside:
+            return None
+        return result if inside else self.clipped(result, entry.kind, path, size)
 
     def clipped(self, coordinates, kind, path, size):
         """Cut a line, polygon or segmentation to the image (shapely); one piece must remain."""
         frame = shapely.box(0, 0, *size)
-        if kind == "line":
-            shape = shapely.LineString(coordinates)
-        elif kind == "polygon":
-            shape = shapely.Polygon(coordinates)
-        else:
-            shape = shapely.Polygon(coordinates[0], coordinates[1:])
+        crossed = f"this {kind} crosses itself, so it cannot be clipped to the image"
+        try:
+            if kind == "line":
+                shape = shapely.LineString(coordinates)
+            elif kind == "polygon":
+                shape = shapely.Polygon(coordinates)
+            else:
+                shape = shapely.Polygon(coordinates[0], coordinates[1:])
+        except OverflowError:
+            self.fail(path, "a coordinate is too large")
+            return None
+        # GEOS's overlay of a shape that crosses itself thousands of times runs for minutes
+        # (docs/benchmarks.md "Validation"); the validity tests stop at the first crossing.
+        if not (shapely.is_simple(shape) if kind == "line" else shapely.is_valid(shape)):
+            if kind == "image_segmentation":
+                crossed = f"this {kind} crosses itself or its holes cross it, so it cannot be clipped to the image"
+            self.fail(path, crossed)
+            return None
         try:
             cut = shape.intersection(frame)
         except shapely.errors.GEOSException:
-            self.fail(path, f"this {kind} crosses itself, so it cannot be clipped to the image")
+            self.fail(path, crossed)
             return None
         if cut.is_empty or cut.geom_type not in ("LineString", "Polygon"):
             where = "lies entirely outside the image" if cut.is_empty else "falls apart into several pieces"
@@ -649,6 +727,9 @@ class _Reader:
 
     def number(self, value, path):
         if isinstance(value, str):
+            if len(value) > MAX_DIGITS and DIGITS.fullmatch(value):
+                self.fail(path, f"{value[:20]!r}... ({len(value)} digits) is out of range for a number")
+                return None
             if DIGITS.fullmatch(value):
                 return int(value)
             self.fail(path, f"{value!r} is not a number; use a number or a string of digits")
@@ -756,9 +837,30 @@ class _Reader:
     def structure_errors(self, raw, path, fallback):
         """Every structural error of one element, found by walking it untyped (the slow path)."""
         before = len(self.errors)
-        _Structure(self.fail).element(msgspec.json.decode(raw), path)
+        try:
+            element = UNTYPED.decode(raw)
+        except msgspec.ValidationError:
+            # Only integers of thousands of digits get here; orjson tells where the first one is.
+            self.fail(path, f"a number is out of range: {_syntax_error(raw)}")
+            return
+        _out_of_range(element, path, self.fail)
+        _Structure(self.fail).element(element, path)
         if len(self.errors) == before:
             self.fail(path, fallback)
+
+
+def _out_of_range(value, path, fail):
+    """Report every number of `value` (an untyped element) that no float holds, with its path."""
+    if isinstance(value, _OutOfRange):
+        fail(path, f"the number {value.text} is out of range")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, list | dict | _OutOfRange):
+                _out_of_range(item, f"{path}[{i}]", fail)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, list | dict | _OutOfRange):
+                _out_of_range(item, _key_path(path, key), fail)
 
 
 def _inside(xs, ys, size):
@@ -851,5 +953,7 @@ class _Structure:
                         self.fail(f"{at}.{name}", "is missing")
                     continue
                 value = point[name]
+                if isinstance(value, _OutOfRange):
+                    continue  # reported with its path by _out_of_range
                 if isinstance(value, bool) or not isinstance(value, int | float | str):
                     self.fail(f"{at}.{name}", f"must be a number or a string of digits; got {_number_text(value)}")

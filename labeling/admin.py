@@ -38,8 +38,8 @@ class TaskEventAdmin(admin.ModelAdmin):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "project", "original_name", "status", "progress", "dry_run", "created_by", "created_at")
-    list_filter = ("status", "dry_run")
+    list_display = ("id", "project", "original_name", "state", "progress", "dry_run", "created_by", "created_at")
+    list_filter = ("state", "dry_run")
     search_fields = ("project__name", "original_name")
     raw_id_fields = ("project", "created_by")
     readonly_fields = ("progress", "attempts", "summary", "errors")

@@ -11,25 +11,20 @@ Running again is idempotent: a key already stored from the source is skipped (Me
 behind carries on where it stopped.
 """
 
-from datetime import timedelta
+import logging
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.db.models import Count, F
 
-from labeling import jobs
+from background import claims
 from labeling.attaching import create_tasks_for_new_media
 from projects import bucket_media, buckets
 from projects.models import BucketSource, BucketSyncJob
 
-# Runs of one job that may end with a lost worker before the job is given up.
-MAX_ATTEMPTS = 3
+logger = logging.getLogger(__name__)
 # Reasons kept per job for the objects it refused (the counts go on).
 MAX_ERRORS = 100
-# Objects whose headers are read between two heartbeats: one read per thread.
-CHUNK = bucket_media.READ_THREADS
-Status = BucketSyncJob.Status
+State = BucketSyncJob.State
 
 
 def connect(dataset, fields, user):
@@ -46,12 +41,12 @@ def start_sync(source, user=None):
     with transaction.atomic():
         # One sync per source at a time: a second request waits here and then finds the first.
         list(BucketSource.objects.select_for_update().filter(pk=source.pk))
-        job = source.syncs.filter(status__in=[Status.QUEUED, Status.RUNNING]).first()
+        job = source.syncs.filter(state__in=[State.QUEUED, State.RUNNING]).first()
         if job is not None:
             return job, False
         created_by = user if user is not None and user.is_authenticated else None
         job = BucketSyncJob.objects.create(source=source, created_by=created_by)
-        jobs.sync_bucket.delay_on_commit(job.pk)
+        job.send()
     return job, True
 
 
@@ -63,71 +58,74 @@ def sources_with_last_sync(dataset):
     return sources
 
 
-def _stale_after():
-    # Longer than one chunk can take: each thread's object needs up to three ranged reads, each
-    # retried up to three times within the fetch deadline.
-    return timedelta(seconds=10 * settings.LABELYARD_URL_FETCH_TIMEOUT + 120)
-
-
 def held_for(job_id):
     """Seconds until a running job's heartbeat goes stale; None when it is not running."""
-    beat = BucketSyncJob.objects.filter(pk=job_id, status=Status.RUNNING).values_list("heartbeat_at", flat=True).first()
-    if beat is None:
-        return None
-    return max(1, int((beat + _stale_after() - timezone.now()).total_seconds()) + 1)
+    return claims.held_for(BucketSyncJob, job_id)
 
 
 def run_sync(job_id):
     """Claim the job and sync its source, recording the counts as it goes.
 
-    The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat, when a worker was
-    lost). A bucket that refuses (bad credentials, no such bucket, an address not allowed) fails the
-    job with the reason. When another run holds the job, returns the seconds after which a new try
-    could take it over; otherwise None.
+    The claim is background.claims.claim (one conditional UPDATE: QUEUED, or RUNNING with a stale
+    heartbeat when a worker was lost; past its attempts the job fails). The heartbeat is refreshed
+    after every object read, so LABELYARD_JOB_STALE_SECONDS must be longer than one object's reads
+    (up to three ranged GETs, each within LABELYARD_URL_FETCH_TIMEOUT). A bucket that refuses (bad
+    credentials, no such bucket, an address not allowed) fails the job with the reason. When
+    another run holds the job, returns the seconds after which a new try could take it over;
+    otherwise None.
     """
-    now = timezone.now()
-    rows = BucketSyncJob.objects.filter(pk=job_id)
-    stale = Q(status=Status.RUNNING, heartbeat_at__lt=now - _stale_after())
-    if rows.filter(stale, attempts__gte=MAX_ATTEMPTS).exists():
-        _finish(rows, Status.FAILED, f"The worker syncing this bucket stopped {MAX_ATTEMPTS} times.")
-        return None
-    claimed = rows.filter(Q(status=Status.QUEUED) | stale).update(
-        status=Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now, found=0, checked=0, failed=0, errors=[]
+    job = claims.claim(
+        BucketSyncJob, job_id, select_related=["source__dataset"], found=0, checked=0, failed=0, errors=[]
     )
-    if not claimed:
+    if job is None:
         return held_for(job_id)
-    job = BucketSyncJob.objects.select_related("source__dataset").get(pk=job_id)
     try:
-        _sync(job.source, rows)
+        if not _sync(job):
+            return None  # taken over by a run that found this one's heartbeat stale
     except buckets.BucketUnavailable as error:
-        _finish(rows, Status.FAILED, str(error))
+        claims.fail(BucketSyncJob, job_id, str(error))
         return None
     except Exception as error:
-        _finish(rows, Status.FAILED, f"{type(error).__name__}: {error}")
+        logger.exception("Bucket sync %s failed", job_id)
+        claims.fail(BucketSyncJob, job_id, error)
         raise
-    _finish(rows, Status.DONE)
+    claims.finish(job)
     return None
 
 
-def _sync(source, rows):
+class _TakenOver(Exception):
+    pass
+
+
+def _sync(job):
+    """Count, then work through the source's image objects; False when the run was taken over."""
+    source = job.source
     found = 0
     for page in buckets.image_pages(source, page_size=1000):
         found += len(page)
-        rows.update(found=found, heartbeat_at=timezone.now())
+        if not claims.beat(job, found=found):
+            return False
+
+    def beat():
+        if not claims.beat(job):
+            raise _TakenOver
+
+    checked = 0
     errors = []
-    for page in buckets.image_pages(source):
-        for start in range(0, len(page), CHUNK):
-            chunk = page[start : start + CHUNK]
-            results = bucket_media.read_page(source, chunk)
+    try:
+        for page in buckets.image_pages(source):
+            results = bucket_media.read_page(source, page, on_read=beat)
             with transaction.atomic():
                 created, refused = bucket_media.store_page(source, results)
                 create_tasks_for_new_media(source.dataset, [media.pk for media in created])
-                changes = {"checked": F("checked") + len(chunk), "added": F("added") + len(created)}
+                checked += len(page)
+                changes = {"checked": checked, "added": F("added") + len(created),
+                           "progress": min(99, checked * 100 // max(found, 1))}  # fmt: skip
                 if refused:
                     errors = (errors + refused)[:MAX_ERRORS]
                     changes.update(failed=F("failed") + len(refused), errors=errors)
-                rows.update(heartbeat_at=timezone.now(), **changes)
-
-
-def _finish(rows, status, message=""):
-    rows.update(status=status, message=message, finished_at=timezone.now())
+                if not claims.beat(job, **changes):
+                    raise _TakenOver
+    except _TakenOver:
+        return False
+    return True

@@ -8,19 +8,18 @@ written, in one transaction: one UPDATE of the task versions, one upsert of the 
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from background import claims
 from formats import datagym, jsonio
-from labeling import jobs
+from labeling import limits
 from labeling.configuring import configuration_for_write
 from labeling.models import ImportJob, Task, TaskLabels
 from projects import access
-from projects.failures import failure_message
 from projects.models import LabelConfiguration
 from rules import configuration as config
 from rules import labels as labels_document
@@ -31,12 +30,7 @@ MEGABYTE = 1024 * 1024
 CHUNK = 2000  # ids per query where a database caps the number of parameters (SQLite)
 COPY_BATCH = 500  # tasks per write to the COPY stream
 READ_SHARE = 85  # percent of the progress bar spent reading and checking the file
-STALE_AFTER = timedelta(minutes=15)  # a RUNNING job this quiet lost its worker and may be claimed again
-MAX_ATTEMPTS = 3
-EXHAUSTED = (
-    f"The import stopped {MAX_ATTEMPTS} times without finishing; its worker may run out of memory. "
-    "Nothing was imported; split the file into smaller imports."
-)
+SETTLE_AFTER = 1000  # tasks written by one import, from which it vacuums the tables (settle())
 
 
 class ImportRejected(ValueError):
@@ -130,6 +124,7 @@ def import_labels(
         names=names if match_by_name else None,
         clip=clip,
         progress=read_progress if progress else None,
+        limits=limits.from_settings(),
     )
     if errors:
         raise ImportRejected(errors)
@@ -160,7 +155,24 @@ def import_labels(
         summary = _summary(groups, counts, dry_run=False)
         if on_done is not None:
             on_done(summary)
+    if len(groups) >= SETTLE_AFTER:
+        settle()
     return summary
+
+
+def settle():
+    """VACUUM (ANALYZE) the tasks and labels tables on PostgreSQL, outside any transaction.
+
+    Rows just written by COPY or UPDATE do not say yet that their transaction committed: the first
+    reader looks each one up and writes the answer into its page (hint bits), so the first export
+    after a 10,000-task import took 3 s where the next took 1 s (docs/benchmarks.md). VACUUM does
+    that work here, in the importing process, and gives the planner fresh statistics. Pages already
+    all-visible are skipped, so the cost follows the rows just written, not the tables' size.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {Task._meta.db_table}, {TaskLabels._meta.db_table}")
 
 
 def _project_media(project):
@@ -355,23 +367,13 @@ def start_import(project, upload, *, dry_run=False, match_by_name=False, clip=Fa
         run_import_job(job.pk)
         job.refresh_from_db()
     else:
-        jobs.run_import.delay_on_commit(job.pk)
+        job.send()
     return job
 
 
 def held_for(job_id):
-    """Seconds until a running import's heartbeat goes stale; None when it is not running.
-
-    A job that used up its attempts counts too: the retry then finds it stale and fails it.
-    """
-    beat = (
-        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING)
-        .values_list("heartbeat_at", flat=True)
-        .first()
-    )
-    if beat is None:
-        return None
-    return max(1, int((beat + STALE_AFTER - timezone.now()).total_seconds()) + 1)
+    """Seconds until a running import's heartbeat goes stale; None when it is not running."""
+    return claims.held_for(ImportJob, job_id)
 
 
 class TakenOver(Exception):
@@ -393,37 +395,21 @@ def _check_importer(job):
 def run_import_job(job_id):
     """Claim the job, import its file, record the outcome. A second run does nothing.
 
-    The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat) that counts the
-    attempt; a stale job that used up MAX_ATTEMPTS fails instead, as exports do (exports/claims.py).
-    Every later update names this attempt, so a run that was taken over records nothing; the labels
-    and the switch to DONE commit together, so a redelivered message cannot import twice. When
-    another run holds the job (its worker may have died), returns the seconds after which a new
-    try could take it over; otherwise None.
+    The claim is background.claims.claim (one conditional UPDATE that counts the attempt; a stale
+    job past its attempts fails). Every later update names this claim's attempt, so a run that was
+    taken over records nothing and its labels roll back; the labels and the switch to DONE commit
+    together, so a redelivered message cannot import twice. When another run holds the job (its
+    worker may have died), returns the seconds after which a new try could take it over; else None.
     """
-    now = timezone.now()
-    claimable = Q(status=ImportJob.Status.QUEUED) | Q(
-        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
-    )
-    candidates = ImportJob.objects.filter(claimable, pk=job_id)
-    if not candidates.filter(attempts__lt=MAX_ATTEMPTS).update(
-        status=ImportJob.Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now
-    ):
-        if candidates.filter(attempts__gte=MAX_ATTEMPTS).update(
-            status=ImportJob.Status.FAILED, progress=100, finished_at=now, message=EXHAUSTED
-        ):
-            return None
+    job = claims.claim(ImportJob, job_id, select_related=["project__label_configuration", "created_by"])
+    if job is None:
         return held_for(job_id)
-    job = ImportJob.objects.select_related("project__label_configuration", "created_by").get(pk=job_id)
-    mine = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, attempts=job.attempts)
 
     def progress(percent):
-        mine.update(progress=percent, heartbeat_at=timezone.now())
-
-    def finish(status, **fields):
-        return mine.update(status=status, progress=100, finished_at=timezone.now(), **fields)
+        claims.beat(job, progress=percent)
 
     def done(summary):
-        if not finish(ImportJob.Status.DONE, summary=summary.as_dict()):
+        if not claims.finish(job, summary=summary.as_dict()):
             raise TakenOver()
 
     try:
@@ -443,11 +429,18 @@ def run_import_job(job_id):
     except TakenOver:
         return None
     except ImportRejected as rejected:
-        if not finish(ImportJob.Status.REJECTED, errors=rejected.errors):
+        message = f"The file has {len(rejected.errors)} error(s); nothing was imported."
+        if not claims.ours(job).update(
+            state=ImportJob.State.FAILED,
+            progress=100,
+            finished_at=timezone.now(),
+            error=message,
+            errors=rejected.errors,
+        ):
             return None
     except Exception as error:
         logger.exception("Import %s failed", job_id)
-        finish(ImportJob.Status.FAILED, message=failure_message(error))
+        claims.fail(ImportJob, job_id, error, progress=100)
         raise
     job.file.delete(save=False)
     ImportJob.objects.filter(pk=job_id).update(file="")

@@ -4,6 +4,7 @@ checked against the label configuration it is stored under."""
 from django.db import transaction
 from django.db.models import F
 
+from labeling import limits
 from labeling.configuring import configuration_for_write
 from labeling.models import Task, TaskLabels
 from rules import configuration as config
@@ -49,14 +50,15 @@ def save_labels(task, document, version, user=None):
     new one and refused with ConfigurationChanged if they no longer fit.
     """
     seen = task.project.label_configuration
-    errors = labels_document.validate(document, config.Index(seen.data), task.media.width, task.media.height)
+    media, bounds = task.media, limits.from_settings()
+    errors = labels_document.validate(document, config.Index(seen.data), media.width, media.height, bounds)
     if errors:
         raise InvalidLabels(errors)
     geometry_count, imported_count = labels_document.summarize(document)
     with transaction.atomic():
         current = configuration_for_write(task.project)
         if current.revision != seen.revision:
-            errors = labels_document.validate(document, config.Index(current.data), task.media.width, task.media.height)
+            errors = labels_document.validate(document, config.Index(current.data), media.width, media.height, bounds)
             if errors:
                 raise ConfigurationChanged(errors)
         if not Task.objects.filter(pk=task.pk, version=version).update(version=F("version") + 1):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from background.models import BackgroundJob
 from labeling.fields import DocumentField
 from labeling.states import State, check_transition
 
@@ -92,20 +93,16 @@ def import_upload_to(instance, filename):
     return f"imports/{uuid.uuid4().hex}.json"
 
 
-class ImportJob(models.Model):
+class ImportJob(BackgroundJob):
     """One label import from the project page: the stored file, its options, progress and outcome.
 
     Small files run inside the request; large ones in a Celery worker (labeling/jobs.py). The
     import's writes and the switch to DONE are one transaction, so a redelivered job never
-    imports twice (labeling/importing.py).
+    imports twice (labeling/importing.py). A file that is refused fails the job with `errors`
+    listing every problem.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        REJECTED = "rejected", "Rejected"
-        FAILED = "failed", "Failed"
+    task_name = "labeling.jobs.run_import"
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="import_jobs")
     created_by = models.ForeignKey(
@@ -117,25 +114,24 @@ class ImportJob(models.Model):
     dry_run = models.BooleanField(default=False)
     match_by_name = models.BooleanField(default=False)
     clip = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
+    # Where the file is wrong ({"path", "message"} each) when it was refused; nothing was written then.
     errors = models.JSONField(default=list, blank=True)
-    message = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"Import {self.pk} of {self.original_name} ({self.status})"
+        return f"Import {self.pk} of {self.original_name} ({self.state})"
 
     def get_absolute_url(self):
         return reverse("labeling:import_report", args=[self.project_id, self.pk])
 
     @property
-    def finished(self):
-        return self.status in (self.Status.DONE, self.Status.REJECTED, self.Status.FAILED)
+    def rejected(self):
+        """The file was refused (a failure with the file's errors), rather than the server failing."""
+        return self.state == self.State.FAILED and bool(self.errors)
+
+    @classmethod
+    def exhausted_message(cls, attempts):
+        return (
+            f"The import stopped {attempts} times without finishing; its worker may run out of memory. "
+            "Nothing was imported; split the file into smaller imports."
+        )

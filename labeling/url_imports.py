@@ -5,27 +5,24 @@ projects.media.add_image with the same checks as an upload, and becomes a task i
 dataset is attached to (labeling/attaching.py), which is why this module lives in labeling.
 """
 
+import logging
 import tempfile
 import urllib.parse
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.db.models import Count, Q
 
-from labeling import jobs
+from background import claims
 from labeling.attaching import create_tasks_for_media
 from projects import fetching
-from projects.failures import failure_message
 from projects.media import ImageRejected, add_image, clean_name
 from projects.models import UrlImportItem, UrlImportJob
 
+logger = logging.getLogger(__name__)
+
 MAX_URLS = 500
 MAX_URL_LENGTH = UrlImportItem._meta.get_field("url").max_length
-# Runs of one job that may end with a lost worker before the job is given up.
-MAX_ATTEMPTS = 3
-Status = UrlImportJob.Status
 State = UrlImportItem.State
 
 
@@ -83,7 +80,7 @@ def start_url_import(dataset, urls, user=None, media_ids=None):
         for item, media_id in zip(items, media_ids or [], strict=False):
             item.media_id = media_id
         UrlImportItem.objects.bulk_create(items)
-        jobs.fetch_url_images.delay_on_commit(job.pk)
+        job.send()
     return job
 
 
@@ -133,47 +130,36 @@ def add_image_from_url(dataset, url, media_id=None, on_stored=None):
     return media
 
 
-def _stale_after():
-    # Longer than one URL can take (the fetch deadline, then checking and storing the image).
-    return timedelta(seconds=2 * settings.LABELYARD_URL_FETCH_TIMEOUT + 120)
-
-
 def held_for(job_id):
     """Seconds until a running job's heartbeat goes stale; None when it is not running."""
-    beat = UrlImportJob.objects.filter(pk=job_id, status=Status.RUNNING).values_list("heartbeat_at", flat=True).first()
-    if beat is None:
-        return None
-    return max(1, int((beat + _stale_after() - timezone.now()).total_seconds()) + 1)
+    return claims.held_for(UrlImportJob, job_id)
 
 
 def run_url_import(job_id):
     """Claim the job and fetch its queued URLs in order, recording each outcome as it goes.
 
-    The claim is one conditional UPDATE (QUEUED, or RUNNING with a stale heartbeat, when a worker
-    was lost); an image and its item's ADDED state commit together, so a job run again carries on
-    where it stopped and stores no image twice. When another run holds the job, returns the
-    seconds after which a new try could take it over; otherwise None.
+    The claim is background.claims.claim (one conditional UPDATE: QUEUED, or RUNNING with a stale
+    heartbeat when a worker was lost; past its attempts the job fails and its queued URLs with it).
+    The heartbeat is refreshed after every URL, so LABELYARD_JOB_STALE_SECONDS must be longer than
+    one fetch (LABELYARD_URL_FETCH_TIMEOUT) and its storing. An image and its item's ADDED state
+    commit together, so a job run again carries on where it stopped and stores no image twice.
+    When another run holds the job, returns the seconds after which a new try could take it over;
+    otherwise None.
     """
-    now = timezone.now()
-    rows = UrlImportJob.objects.filter(pk=job_id)
-    stale = Q(status=Status.RUNNING, heartbeat_at__lt=now - _stale_after())
-    if rows.filter(stale, attempts__gte=MAX_ATTEMPTS).exists():
-        _finish(rows, Status.FAILED, f"The worker fetching these URLs stopped {MAX_ATTEMPTS} times.")
-        return None
-    if not rows.filter(Q(status=Status.QUEUED) | stale).update(
-        status=Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now
-    ):
+    job = claims.claim(UrlImportJob, job_id, select_related=["dataset"])
+    if job is None:
         return held_for(job_id)
-    job = UrlImportJob.objects.select_related("dataset").get(pk=job_id)
     try:
         for item in list(job.items.filter(state=State.QUEUED)):
             _import_item(job.dataset, item)
-            rows.update(heartbeat_at=timezone.now())
+            if not claims.beat(job):
+                return None  # taken over by a run that found this one's heartbeat stale
     except Exception as error:
-        # The error itself (with its paths) goes to the worker's log when it is raised again.
-        _finish(rows, Status.FAILED, failure_message(error))
+        logger.exception("URL import %s failed", job_id)
+        claims.fail(UrlImportJob, job_id, error)
+        UrlImportJob.stopped([job_id])
         raise
-    _finish(rows, Status.DONE)
+    claims.finish(job)
     return None
 
 
@@ -183,10 +169,3 @@ def _import_item(dataset, item):
         add_image_from_url(dataset, item.url, item.media_id, on_stored=lambda media: items.update(state=State.ADDED))
     except (fetching.FetchFailed, ImageRejected) as error:
         items.update(state=State.FAILED, error=str(error))
-
-
-def _finish(rows, status, message=""):
-    UrlImportItem.objects.filter(job__in=rows, state=State.QUEUED).update(
-        state=State.FAILED, error="Not fetched: the job stopped."
-    )
-    rows.update(status=status, message=message, finished_at=timezone.now())

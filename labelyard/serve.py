@@ -31,11 +31,11 @@ PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def commands(addrport):
-    """The child processes by name. A Celery beat would be one more entry here (or `-B` on the
-    worker); every entry is started, watched and stopped alike."""
+    """The child processes by name; every entry is started, watched and stopped alike. The worker
+    runs Celery beat too (`-B`): beat sends the sweeper that re-sends lost jobs (background/jobs.py)."""
     celery = [sys.executable, "-m", "celery", "-A", "labelyard"]
     return {
-        "worker": [*celery, "worker", "--loglevel=warning", "--concurrency=2"],
+        "worker": [*celery, "worker", "-B", "--loglevel=warning", "--concurrency=2"],
         "web server": [sys.executable, str(BASE_DIR / "manage.py"), "runserver", "--noreload", addrport],
     }
 

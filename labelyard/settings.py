@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "background",
     "projects",
     "labeling",
     "exports",
@@ -233,6 +234,13 @@ LABELYARD_RELEASE_URL_MAX_AGE = int(os.environ.get("LABELYARD_RELEASE_URL_MAX_AG
 # A task's labels document is sent whole (the labeling UI saves it so): 16 MiB holds about 700,000
 # vertices. Larger bodies are a 413 (labelyard/api_errors.py); imports have their own limit above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+# How large one task's labels may be, on save and on import (rules/shapes.py, labeling/limits.py): geometries per task
+# (nested ones included), points per line or ring, holes per segmentation, and the estimated steps
+# of checking that every hole lies inside its outline (about 10 ns each; the default is ~0.5 s).
+LABELYARD_MAX_GEOMETRIES = int(os.environ.get("LABELYARD_MAX_GEOMETRIES", "20000"))
+LABELYARD_MAX_RING_POINTS = int(os.environ.get("LABELYARD_MAX_RING_POINTS", "100000"))
+LABELYARD_MAX_HOLES = int(os.environ.get("LABELYARD_MAX_HOLES", "1000"))
+LABELYARD_MAX_HOLE_CHECK_WORK = int(os.environ.get("LABELYARD_MAX_HOLE_CHECK_WORK", "50000000"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Celery. Without CELERY_BROKER_URL an embedded file-system broker in the data folder lets a
@@ -255,6 +263,20 @@ if CELERY_BROKER_URL == "filesystem://":
 else:
     # Redelivery of unacknowledged (late-ack) messages after a worker dies.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Every job is idempotent by claim (background/claims.py), so a message is acknowledged only once its
+# task ran, and goes back to the queue when its worker process dies.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A deployment (or a test's worker) can keep its jobs on a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Background jobs (background/): a queued or running job whose heartbeat is older than this lost its
+# message or its worker; the sweeper, run by Celery beat (`celery worker -B`), sends it again.
+LABELYARD_JOB_STALE_SECONDS = int(os.environ.get("LABELYARD_JOB_STALE_SECONDS", "300"))
+LABELYARD_JOB_SWEEP_SECONDS = float(os.environ.get("LABELYARD_JOB_SWEEP_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE = {
+    "sweep background jobs": {"task": "background.jobs.sweep", "schedule": LABELYARD_JOB_SWEEP_SECONDS},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = _env_flag("CELERY_TASK_ALWAYS_EAGER", "0")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -1,6 +1,6 @@
-"""Django admin for projects, members, label configurations, datasets, media, bucket sources and their
-syncs, URL imports and API tokens. A bucket source's secret is write-only here too, and its settings
-pass the checks of projects/buckets.py as on the dataset page."""
+"""Django admin for projects, members, label configurations, datasets, media, thumbnail jobs, bucket
+sources and their syncs, URL imports and API tokens. A bucket source's secret is write-only here too,
+and its settings pass the checks of projects/buckets.py as on the dataset page."""
 
 from django import forms
 from django.contrib import admin
@@ -15,6 +15,7 @@ from projects.models import (
     Media,
     Project,
     ProjectMember,
+    ThumbnailJob,
     UrlImportItem,
     UrlImportJob,
 )
@@ -114,20 +115,29 @@ class BucketSourceAdmin(admin.ModelAdmin):
 
 @admin.register(BucketSyncJob)
 class BucketSyncJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "source", "status", "found", "added", "failed", "created_at", "finished_at")
-    list_filter = ("status",)
+    list_display = ("id", "source", "state", "found", "added", "failed", "created_at", "finished_at")
+    list_filter = ("state",)
     search_fields = ("source__bucket", "source__dataset__name")
     raw_id_fields = ("source", "created_by")
-    readonly_fields = ("attempts", "found", "checked", "added", "failed", "errors", "heartbeat_at", "finished_at")
+    readonly_fields = ("attempts", "heartbeat", "error", "found", "checked", "added", "failed", "errors")
+
+
+@admin.register(ThumbnailJob)
+class ThumbnailJobAdmin(admin.ModelAdmin):
+    list_display = ("media", "state", "attempts", "heartbeat", "created_at", "finished_at")
+    list_filter = ("state",)
+    search_fields = ("media__original_name",)
+    raw_id_fields = ("media",)
+    readonly_fields = ("heartbeat", "attempts", "error")
 
 
 @admin.register(UrlImportJob)
 class UrlImportJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "dataset", "status", "created_by", "created_at", "finished_at")
-    list_filter = ("status",)
+    list_display = ("id", "dataset", "state", "created_by", "created_at", "finished_at")
+    list_filter = ("state",)
     search_fields = ("dataset__name", "items__url")
     raw_id_fields = ("dataset", "created_by")
-    readonly_fields = ("attempts", "heartbeat_at", "finished_at")
+    readonly_fields = ("attempts", "heartbeat", "finished_at")
 
 
 @admin.register(UrlImportItem)

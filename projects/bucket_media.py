@@ -7,15 +7,15 @@ import functools
 import io
 import posixpath
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from django.conf import settings
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from projects import buckets, jobs
+from projects import buckets
 from projects.media import FORMATS, ImageFacts, ImageRejected
-from projects.models import Media
+from projects.models import Media, ThumbnailJob
 from rules import names
 
 # A ranged GET of the first 64 KiB holds the header of nearly every image; a longer header (a big
@@ -131,9 +131,10 @@ def object_facts(client, source, key, size):
     return outcome(error=f"`{name}`: no complete image header in its first {HEADER_READS[-1] // (1 << 20)} MiB.")
 
 
-def read_page(source, objects):
+def read_page(source, objects, on_read=None):
     """ObjectFacts of each (key, size) of `objects` whose key is not in the dataset yet, read
-    READ_THREADS at a time; keys already stored from this source are left out."""
+    READ_THREADS at a time, in the order given; keys already stored from this source are left out.
+    `on_read()` is called after each object (a job's heartbeat); what it raises stops the page."""
     keys = [key for key, _ in objects]
     known = set(Media.objects.filter(source=source, object_key__in=keys).values_list("object_key", flat=True))
     new = [(key, size) for key, size in objects if key not in known]
@@ -141,7 +142,17 @@ def read_page(source, objects):
         return []
     client = buckets.storage_for(source).client
     with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(new)), thread_name_prefix="bucket-read") as pool:
-        return list(pool.map(lambda item: object_facts(client, source, *item), new))
+        futures = [pool.submit(object_facts, client, source, key, size) for key, size in new]
+        try:
+            for future in as_completed(futures):
+                future.result()
+                if on_read is not None:
+                    on_read()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return [future.result() for future in futures]
 
 
 def store_page(source, results):
@@ -178,6 +189,6 @@ def store_page(source, results):
     Media.objects.bulk_create(new, ignore_conflicts=True)
     stored = set(Media.objects.filter(pk__in=[m.pk for m in new]).values_list("pk", flat=True))
     created = [m for m in new if m.pk in stored]
-    for media in created:
-        jobs.make_thumbnail.delay_on_commit(str(media.pk))
+    for job in ThumbnailJob.objects.bulk_create([ThumbnailJob(media=media) for media in created]):
+        job.send()
     return created, errors

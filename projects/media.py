@@ -3,19 +3,22 @@ reading an image's bytes, wherever they are (open_media: the one way every reade
 
 import hashlib
 import io
+import logging
 import warnings
 from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.db.models import Q
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from projects import buckets, jobs, quotas
-from projects.models import Media, Project
+from background import claims
+from projects import buckets, quotas
+from projects.models import Media, Project, ThumbnailJob
 from projects.stored_files import delete_after_commit
 from rules import names
+
+logger = logging.getLogger(__name__)
 
 # Pillow format name -> (MIME type, file extension). The type is read from the bytes, never
 # trusted from the client, so a file that lies about its type is caught.
@@ -230,10 +233,11 @@ def add_image(dataset, fileobj, name, media_id=None):
             quotas.lock(owner)
             _check_quota(owner, facts.size)
             media.save()
+            job = ThumbnailJob.objects.create(media=media)
     except Exception:
         media.file.delete(save=False)
         raise
-    jobs.make_thumbnail.delay_on_commit(str(media.pk))
+    job.send()
     return media
 
 
@@ -246,6 +250,9 @@ def _check_quota(owner, size):
 
 class MediaUnavailable(Exception):
     """An image's bytes cannot be read now (no stored file, or its bucket refused); the message says why."""
+
+    # Its message is meant for users: a failed thumbnail job shows it (background.claims.failure_message).
+    public = True
 
 
 def has_bytes(media):
@@ -271,25 +278,36 @@ def open_media(media):
 
 
 def make_thumbnail(media_id):
-    """The worker's part of adding an image: turn a large uploaded one upright (add_image leaves that
-    to the worker), then write a small JPEG preview. Does nothing if the thumbnail exists or the media
-    is gone, and leaves none when the image cannot be read (a bucket object gone or refused).
+    """The worker's part of adding an image, as the image's ThumbnailJob: turn a large uploaded one
+    upright (add_image leaves that to the worker), then write a small JPEG preview from the stored file
+    or from the object in the image's bucket source. A second run, or one for an image that is gone,
+    does nothing (background/claims.py); an image that cannot be read fails its job with the reason.
     """
-    with_bytes = Q(source__isnull=False) | ~Q(file="")
-    media = Media.objects.filter(with_bytes, pk=media_id, thumbnail="").select_related("source").first()
-    if media is None:
+    job = claims.claim(ThumbnailJob, media_id, select_related=["media__source"])
+    if job is None:
         return
-    if media.source_id is None and not decodes_inline(media.width, media.height):
-        media = _turn_stored(media)
+    media = job.media
     try:
-        source = open_media(media)
-    except MediaUnavailable:
+        if not media.thumbnail and has_bytes(media):
+            if media.source_id is None and not decodes_inline(media.width, media.height):
+                media = _turn_stored(media)
+            _write_thumbnail(media)
+    except Exception as error:
+        logger.exception("Thumbnail of %s failed", media_id)
+        claims.fail(ThumbnailJob, media_id, error)
         return
+    claims.finish(job)
+
+
+def _write_thumbnail(media):
     Image.MAX_IMAGE_PIXELS = settings.LABELYARD_MAX_IMAGE_PIXELS
-    with source, Image.open(source) as image:
-        # An object in a bucket may have been replaced since it was checked: decode only what was.
+    with open_media(media) as source, Image.open(source) as image:
+        # An object in a bucket may have been replaced since its sync: decode only what was checked.
         if media.source_id is not None and image.size != (media.width, media.height):
-            return
+            raise MediaUnavailable(
+                f"`{media.original_name}` is {image.width}x{image.height} in its bucket now, not "
+                f"{media.width}x{media.height} as when it was synced."
+            )
         image.thumbnail(THUMBNAIL_SIZE)
         out = io.BytesIO()
         image.convert("RGB").save(out, "JPEG", quality=80)

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F
 from django.urls import reverse
 
+from background.models import BackgroundJob
 from projects.names import validate_visible
 
 
@@ -160,6 +161,26 @@ class Media(models.Model):
         return self.original_name
 
 
+class ThumbnailJob(BackgroundJob):
+    """The making of one image's thumbnail (projects.media.make_thumbnail), queued with the upload.
+
+    A row, like every background job, so a thumbnail whose message or worker was lost is sent again
+    by the sweeper (background/sweeping.py) a bounded number of times, and one that cannot be made
+    ends failed with its reason instead of being sent again every sweep.
+    """
+
+    task_name = "projects.jobs.make_thumbnail"
+
+    # The image's id is the job's: the task is sent the image's id, as before jobs had rows.
+    media = models.OneToOneField(Media, primary_key=True, on_delete=models.CASCADE, related_name="thumbnail_job")
+
+    class Meta(BackgroundJob.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Thumbnail of {self.media_id} ({self.state})"
+
+
 class ApiToken(models.Model):
     """A named, revocable API key of one user; only a hash of the key is stored (projects/tokens.py)."""
 
@@ -184,37 +205,30 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
-class UrlImportJob(models.Model):
+class UrlImportJob(BackgroundJob):
     """Images being added to a dataset from URLs: fetched one by one by a Celery worker
-    (labeling/url_imports.py), each URL an item with its own outcome."""
+    (labeling/url_imports.py), each URL an item with its own outcome. `error` says why a failed job
+    stopped (a crash, or a worker lost too often); single URLs fail in their item."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    task_name = "labeling.jobs.fetch_url_images"
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="url_imports")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="url_imports"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    # Why a FAILED job stopped (a crash, or a worker lost too often); single URLs fail in their item.
-    message = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"URL import {self.pk} into dataset {self.dataset_id} ({self.status})"
+        return f"URL import {self.pk} into dataset {self.dataset_id} ({self.state})"
 
-    @property
-    def finished(self):
-        return self.status in {self.Status.DONE, self.Status.FAILED}
+    @classmethod
+    def exhausted_message(cls, attempts):
+        return f"The worker fetching these URLs stopped {attempts} times."
+
+    @classmethod
+    def stopped(cls, pks):
+        UrlImportItem.objects.filter(job__in=pks, state=UrlImportItem.State.QUEUED).update(
+            state=UrlImportItem.State.FAILED, error="Not fetched: the job stopped."
+        )
 
 
 class UrlImportItem(models.Model):
@@ -242,48 +256,28 @@ class UrlImportItem(models.Model):
         return f"{self.url} ({self.state})"
 
 
-class BucketSyncJob(models.Model):
+class BucketSyncJob(BackgroundJob):
     """One listing of a BucketSource by a Celery worker (labeling/bucket_syncs.py): its image objects
-    not yet in the dataset become Media and tasks. Counts grow as it goes."""
+    not yet in the dataset become Media and tasks. Counts grow as it goes; `error` says why a failed
+    sync stopped (the bucket refused, a crash), single objects fail in `errors`."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    task_name = "labeling.jobs.sync_bucket"
 
     source = models.ForeignKey(BucketSource, on_delete=models.CASCADE, related_name="syncs")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bucket_syncs"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    # Why a FAILED job stopped (the bucket refused, a crash); single objects fail in `errors`.
-    message = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # Image objects under the prefix (first pass), those looked at so far, added as new images, and
-    # refused; `errors` holds the first reasons, one "key: reason" each.
+    # Image objects under the prefix (the first listing), those looked at so far, added as new images,
+    # and refused; `errors` holds the first reasons, one "key: reason" each.
     found = models.PositiveIntegerField(default=0)
     checked = models.PositiveIntegerField(default=0)
     added = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"Sync {self.pk} of {self.source} ({self.status})"
+        return f"Sync {self.pk} of {self.source} ({self.state})"
 
-    @property
-    def finished(self):
-        return self.status in {self.Status.DONE, self.Status.FAILED}
-
-    @property
-    def progress(self):
-        """Percent of the found objects looked at; 0 while listing."""
-        if self.status == self.Status.DONE:
-            return 100
-        return min(100, self.checked * 100 // self.found) if self.found else 0
+    @classmethod
+    def exhausted_message(cls, attempts):
+        return f"The worker syncing this bucket stopped {attempts} times."

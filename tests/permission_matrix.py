@@ -340,6 +340,7 @@ ADMIN_MODELS = {
     "projects/labelconfiguration": "{config}",
     "projects/dataset": "{dataset}",
     "projects/media": "{media}",
+    "projects/thumbnailjob": "{thumbnail_job}",
     "projects/apitoken": "{api_token}",
     "projects/urlimportjob": "{url_import}",
     "projects/urlimportitem": "{url_import_item}",
@@ -352,6 +353,7 @@ ADMIN_MODELS = {
     "exports/exportjob": "{export}",
     "exports/exportchunk": "{export_chunk}",
     "exports/release": "{release}",
+    "exports/releasechunk": "{release_chunk}",
 }
 for _model, _object in ADMIN_MODELS.items():
     ROWS += [

@@ -88,6 +88,15 @@ class LayerTests(TestCase):
         assert {(d.importer, d.imported) for d in illegal} == {("projects", "exports")}
         assert find_cycle(package_edges(graph)) is not None
 
+    def test_background_jobs_sit_between_formats_and_projects(self):
+        """The job framework is below every app with jobs and above the pure code; it imports no app."""
+        order = [layer.strip() for layer in LAYERS_CONTRACT["layers"]]
+        assert order.index("projects") + 1 == order.index("background") == order.index("formats") - 1
+        graph = build_graph()
+        graph.add_import(importer="background.sweeping", imported="exports.models", line_number=1, line_contents="x")
+        illegal = graph.find_illegal_dependencies_for_layers(layers())
+        assert {(d.importer, d.imported) for d in illegal} == {("background", "exports")}
+
     def test_siblings_are_independent(self):
         """The REST API and the DataGym v1 API may not import each other."""
         graph = build_graph()

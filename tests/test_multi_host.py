@@ -1,5 +1,5 @@
-"""The layout of docs/deploy.md on one machine: a web server (gunicorn) and two Celery workers as
-separate processes, each with its OWN data folder and the same DJANGO_SECRET_KEY, sharing only
+"""The layout of docs/deploy.md on one machine: a web server (gunicorn) and two Celery workers (the
+first also runs beat) as separate processes, each with its OWN data folder and the same DJANGO_SECRET_KEY, sharing only
 PostgreSQL (a database this test creates and migrates), Redis and a fresh bucket. Everything goes
 through HTTP with an API token, as a script would: a project, uploaded images and images that stay in
 another bucket (a bucket source), imported labels, an export with masks, a release loaded with the
@@ -38,7 +38,8 @@ WIDTH, HEIGHT = 160, 120
 UPLOADS = ("street_1.png", "street_2.png", "street_3.jpg")
 IN_SOURCE = ("cam/a.png", "cam/b.jpg")
 # What a process may leave in its data folder: no file that holds an image, a mask or an export.
-ALLOWED_IN_DATA_FOLDERS = {"secret_key"}
+# Beat (run by the first worker, `-B`) keeps its schedule there.
+ALLOWED_IN_DATA_FOLDERS = {"secret_key", "celerybeat-schedule"}
 DEFAULT_DATABASE_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 
@@ -108,6 +109,8 @@ class Site:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": with_database(database_server(), self.database),
             "CELERY_BROKER_URL": broker_url(),
+            # A queue of this site's own, so no other worker on the same Redis takes its jobs.
+            "CELERY_TASK_DEFAULT_QUEUE": f"queue-{self.database}",
             "LABELYARD_DATA_DIR": str(self.data_folders[name]),
             # The bucket source below is on moto's loopback address.
             "LABELYARD_URL_FETCH_ALLOW_PRIVATE": "1",
@@ -131,8 +134,8 @@ class Site:
     def start_all(self):
         self.start("web", [sys.executable, "-m", "gunicorn", "labelyard.wsgi:application", "--bind",
                            f"127.0.0.1:{self.port}", "--workers", "2", "--timeout", "120"])  # fmt: skip
-        for name in ("worker1", "worker2"):
-            self.start(name, [sys.executable, "-m", "celery", "-A", "labelyard", "worker", "--loglevel=info",
+        for name, beat in (("worker1", ["-B"]), ("worker2", [])):
+            self.start(name, [sys.executable, "-m", "celery", "-A", "labelyard", "worker", *beat, "--loglevel=info",
                               "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat",
                               "-n", f"{name}-{self.database}@%h"])  # fmt: skip
 
@@ -225,9 +228,9 @@ def test_images_tasks_and_labels(site):
         "endpoint_url": site.endpoint, "bucket": site.source_bucket, "prefix": "cam/",
         "region": storage_server.REGION, "access_key_id": storage_server.ACCESS_KEY,
         "secret_access_key": storage_server.SECRET_KEY})  # fmt: skip
-    sync = wait_until(lambda: (lambda s: s if s and s["status"] in ("done", "failed") else None)(
+    sync = wait_until(lambda: (lambda s: s if s and s["state"] in ("done", "failed") else None)(
         api(site, "GET", f"bucket-sources/{source['id']}")["last_sync"]), site, "the bucket sync")  # fmt: skip
-    assert (sync["status"], sync["added"], sync["message"]) == ("done", 2, "")
+    assert (sync["state"], sync["added"], sync["error"]) == ("done", 2, "")
 
     tasks = api(site, "GET", f"projects/{project['id']}/tasks")["results"]
     assert sorted(t["media_name"] for t in tasks) == sorted([*UPLOADS, "a.png", "b.jpg"])

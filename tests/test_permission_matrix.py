@@ -26,7 +26,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
-from exports.models import ExportChunk, ExportJob, Release
+from exports.models import ExportChunk, ExportJob, Release, ReleaseChunk
 from labeling.creation import create_project
 from labeling.models import ImportJob, Task, TaskEvent, TaskLabels
 from labeling.states import State
@@ -38,6 +38,7 @@ from projects.models import (
     Media,
     Project,
     ProjectMember,
+    ThumbnailJob,
     UrlImportItem,
     UrlImportJob,
 )
@@ -96,16 +97,18 @@ class World:
         self.export = self._finished_export()
         self.export_chunk = ExportChunk.objects.create(job=self.export, index=0, start=0, stop=0, done=True)
         self.release = self._finished_release()
+        self.release_chunk = ReleaseChunk.objects.create(job=self.release, index=0, start=0, stop=0, done=True)
+        self.thumbnail_job = ThumbnailJob.objects.create(media=self.media, state=ThumbnailJob.State.DONE)
         self.import_job = ImportJob.objects.create(project=self.project, created_by=admin, original_name="x.json",
-                                                   status=ImportJob.Status.DONE)  # fmt: skip
+                                                   state=ImportJob.State.DONE)  # fmt: skip
         self.url_import = UrlImportJob.objects.create(dataset=self.dataset, created_by=admin,
-                                                      status=UrlImportJob.Status.DONE)  # fmt: skip
+                                                      state=UrlImportJob.State.DONE)  # fmt: skip
         self.url_import_item = UrlImportItem.objects.create(job=self.url_import, index=0,
                                                             url="http://example.invalid/a.png")  # fmt: skip
         # No endpoint (AWS): nothing the matrix does connects to it, as syncs are queued on commit.
         self.bucket_source = BucketSource.objects.create(dataset=self.dataset, bucket="matrix-bucket",
                                                          access_key_id="AKIAMATRIX", secret_access_key="s")  # fmt: skip
-        self.bucket_sync = BucketSyncJob.objects.create(source=self.bucket_source, status=BucketSyncJob.Status.DONE)
+        self.bucket_sync = BucketSyncJob.objects.create(source=self.bucket_source, state=BucketSyncJob.State.DONE)
         self.group = Group.objects.create(name="matrix group")
         self.api_token = tokens.create_token(admin, "listed")[0]
 
@@ -146,6 +149,8 @@ class World:
             "member": self.member.pk,
             "export": self.export.pk,
             "export_chunk": self.export_chunk.pk,
+            "release_chunk": self.release_chunk.pk,
+            "thumbnail_job": self.thumbnail_job.pk,
             "release": self.release.pk,
             "import_job": self.import_job.pk,
             "url_import": self.url_import.pk,

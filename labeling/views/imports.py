@@ -73,4 +73,4 @@ def import_status(request, pk, job_id):
     """The job's progress for the report page's progress bar."""
     project = access.get_project(request.user, pk, roles={Role.ADMIN})
     job = get_object_or_404(ImportJob, project=project, pk=job_id)
-    return JsonResponse({"status": job.status, "progress": job.progress, "finished": job.finished})
+    return JsonResponse({"status": job.state, "progress": job.progress, "finished": job.finished})

@@ -15,8 +15,8 @@
           bar.textContent = job.progress + "%";
         }
         const label = row.querySelector(".state .label");
-        if (label) { label.textContent = (job.status === "running" ? "Running" : "Queued") + ", " + job.found + " found"; }
-        if (job.status === "done" || job.status === "failed") {
+        if (label) { label.textContent = (job.state === "running" ? "Running" : "Queued") + ", " + job.found + " found"; }
+        if (job.state === "done" || job.state === "failed") {
           window.location.reload();
         } else {
           window.setTimeout(function () { poll(row); }, POLL_MS);

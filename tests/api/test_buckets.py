@@ -77,8 +77,8 @@ class TestConnect:
         source = call(client, owner, "GET", f"/api/bucket-sources/{body['id']}")
         assert SECRET.encode() not in source.content
         sync = source.json()["last_sync"]
-        assert {k: sync[k] for k in ("status", "progress", "found", "added", "failed")} == {
-            "status": "done", "progress": 100, "found": 2, "added": 2, "failed": 0
+        assert {k: sync[k] for k in ("state", "progress", "found", "added", "failed")} == {
+            "state": "done", "progress": 100, "found": 2, "added": 2, "failed": 0
         }  # fmt: skip
         assert source.json()["media_count"] == 2
         media = call(client, owner, "GET", f"/api/datasets/{dataset.pk}/media").json()["results"]
@@ -148,7 +148,7 @@ class TestManage:
             response = call(client, owner, "POST", f"/api/bucket-sources/{source.pk}/syncs")
         assert response.status_code == 202
         job = call(client, owner, "GET", f"/api/bucket-syncs/{response.json()['id']}").json()
-        assert (job["status"], job["found"], job["added"]) == ("done", 3, 1)
+        assert (job["state"], job["found"], job["added"]) == ("done", 3, 1)
         syncs = call(client, owner, "GET", f"/api/bucket-sources/{source.pk}/syncs").json()["results"]
         assert [s["added"] for s in syncs] == [1, 2]
 

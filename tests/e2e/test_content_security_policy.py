@@ -81,7 +81,7 @@ def test_pages_run_under_the_policy(open_as, street_project, live_server, django
     page.wait_for_selector(f'tr[data-job="{job.pk}"] .added:text-is("1 of 2")', timeout=15_000)
     job.items.filter(index=1).update(state=UrlImportItem.State.FAILED, error="1.png: no such image")
     with page.expect_navigation(timeout=15_000):
-        UrlImportJob.objects.filter(pk=job.pk).update(status=UrlImportJob.Status.DONE)
+        UrlImportJob.objects.filter(pk=job.pk).update(state=UrlImportJob.State.DONE)
     assert page.text_content(f'tr[data-job="{job.pk}"] .state').strip() == "Done"
     assert page.violations == [] and page.evaluate("window.__violations || []") == []
 

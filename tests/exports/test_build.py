@@ -219,7 +219,7 @@ class TestIdempotence:
 
     def test_stale_running_job_is_taken_over(self, settings):
         """A running job whose worker died is rebuilt from scratch by the next run."""
-        settings.LABELYARD_EXPORT_STALE_SECONDS = 0
+        settings.LABELYARD_JOB_STALE_SECONDS = 0
         project = make_project("stale", SEED_CONFIGURATION, [SEED_DOCUMENT])
         job = ExportJob.objects.create(
             project=project, options=build.normalise_options(), base_url="http://x", state="running", attempts=1
@@ -245,7 +245,7 @@ class TestIdempotence:
 
     def test_job_killing_its_worker_stops_after_max_attempts(self, settings):
         """After MAX_ATTEMPTS claims a stale job fails instead of looping."""
-        settings.LABELYARD_EXPORT_STALE_SECONDS = 0
+        settings.LABELYARD_JOB_STALE_SECONDS = 0
         project = make_project("loop", SEED_CONFIGURATION, [SEED_DOCUMENT])
         job = ExportJob.objects.create(
             project=project, options=build.normalise_options(), base_url="http://x", state="running", attempts=3

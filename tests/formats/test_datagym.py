@@ -2,6 +2,7 @@
 round trips for random configurations (hypothesis)."""
 
 import io
+import time
 from pathlib import Path
 
 import jsonschema
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 
 from formats import datagym, jsonio
 from rules import configuration as config
+from rules import labels as labels_document
+from rules import shapes
 
 MEDIA = "0b6f3c1e-9d2a-4e7b-8f10-5a3c2d1e0f99"
 SIZE = (1000, 800)
@@ -535,3 +538,122 @@ def test_point_objects_of_polygons_are_just_x_and_y():
     assert read(file)[1] == [("[0].labels.car[0].polygon[1].w", "unexpected key `w`; a point here is just {x, y}")]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(file, LABELYARD_SCHEMA)
+
+
+# -- limits, numbers out of range, costly shapes ------------------------------------------------
+
+ROAD_INDEX = index_for({"entries": [{"key": "road", "name": "Road", "kind": "image_segmentation"},
+                                    {"key": "car", "name": "Car", "kind": "polygon"},
+                                    {"key": "street", "name": "Street", "kind": "line"}]})  # fmt: skip
+SMALL = shapes.Limits(geometries=3, ring_points=5, holes=2, hole_work=50_000_000)
+
+
+def xy(points):
+    return [{"x": x, "y": y} for x, y in points]
+
+
+def image(labels):
+    return [{"internal_media_ID": MEDIA, "labels": labels}]
+
+
+SQUARE = xy([(0, 0), (100, 0), (100, 100), (0, 100)])
+
+
+@pytest.mark.parametrize(
+    ("labels", "path", "message"),
+    [
+        ({"car": [{"polygon": xy([(0, 0), (1, 0), (2, 0), (3, 1), (2, 2), (0, 2)])}]}, "[0].labels.car[0].polygon",
+         "6 points; a line or ring has at most 5 (setting LABELYARD_MAX_RING_POINTS)"),
+        ({"road": [{"image_segmentation": [SQUARE, *[xy([(9 + i, 9), (9 + i, 8), (8, 8)]) for i in range(3)]]}]},
+         "[0].labels.road[0].image_segmentation",
+         "3 holes; a segmentation has at most 2 (setting LABELYARD_MAX_HOLES)"),
+        ({"car": [{"polygon": SQUARE}] * 2, "road": [{"image_segmentation": [SQUARE]}] * 2}, "[0].labels",
+         "4 geometries (nested ones included); a task holds at most 3 (setting LABELYARD_MAX_GEOMETRIES)"),
+    ],
+)  # fmt: skip
+def test_limits_are_errors_with_their_path_naming_the_setting(labels, path, message):
+    assert read(image(labels), ROAD_INDEX, limits=SMALL) == ([], [(path, message)])
+
+
+def test_the_reader_and_a_save_give_the_same_hole_answers():
+    """One hole check (rules/shapes.py): a hole along the edge, one at a corner, one leaving."""
+    rings = [[(0, 0), (100, 0), (100, 100), (0, 100)], [(0, 40), (10, 45), (0, 50)],
+             [(0, 0), (10, 5), (5, 10)], [(90, 50), (110, 50), (100, 60)]]  # fmt: skip
+    _, errors = read(image({"road": [{"image_segmentation": [xy(r) for r in rings]}]}), ROAD_INDEX)
+    coordinates = [[list(point) for point in ring] for ring in rings]
+    saved = labels_document.validate(
+        {"geometries": [{"id": "g", "class": "road", "coordinates": coordinates}]}, ROAD_INDEX, *SIZE
+    )
+    assert errors == [("[0].labels.road[0].image_segmentation[3]", "a hole must lie inside its outline")]
+    assert saved == [("geometries[0].coordinates[3]", "a hole must lie inside its outline")]
+
+
+@pytest.mark.parametrize(
+    ("number", "path"),
+    [
+        (b"1e400", "[0].labels.car[0].polygon[1].x"),
+        (b"-1e400", "[0].labels.car[0].polygon[1].x"),
+    ],
+)
+def test_numbers_beyond_any_float_are_errors_with_their_path(number, path):
+    polygon = b'[{"x": 1, "y": 1}, {"x": %b, "y": 2}, {"x": 3, "y": 9}]' % number
+    data = b'[{"internal_media_ID": "%b", "labels": {"car": [{"polygon": %b}]}}]' % (MEDIA.encode(), polygon)
+    assert read(data) == ([], [(path, f"the number {number.decode()} is out of range")])
+
+
+def test_numbers_out_of_range_anywhere_in_an_image_are_found():
+    data = b'[{"internal_media_ID": "%b", "global_classifications": {"weather": [1e999]}, "labels": {}}]'
+    _, errors = read(data % MEDIA.encode())
+    assert ("[0].global_classifications.weather[0]", "the number 1e999 is out of range") in errors
+
+
+def test_an_integer_of_thousands_of_digits_is_an_error_not_a_crash():
+    data = b'[{"internal_media_ID": "%b", "labels": {"poi": [{"point": [{"x": %b, "y": 1}]}]}}]'
+    _, errors = read(data % (MEDIA.encode(), b"1" * 5000))
+    assert [path for path, _ in errors] == ["[0]"]
+    assert errors[0][1].startswith("a number is out of range")
+    _, errors = read(image({"poi": [{"point": [{"x": "1" * 5000, "y": 1}]}]}))
+    assert errors == [
+        ("[0].labels.poi[0].point[0].x", "'11111111111111111111'... (5000 digits) is out of range for a number")
+    ]
+
+
+def test_an_integer_past_64_bits_outside_the_image_is_reported_with_its_digits():
+    """2**70 made the error message itself fail (orjson writes no such integer): a 500."""
+    data = b'[{"internal_media_ID": "%b", "labels": {"poi": [{"point": [{"x": 1180591620717411303424, "y": 1}]}]}}]'
+    assert read(data % MEDIA.encode()) == (
+        [], [("[0].labels.poi[0].point[0].x", "1180591620717411303424 is outside the image (0 to 1000)")]
+    )  # fmt: skip
+
+
+def grid_crossing(rows, low=100.0, high=1100.0):
+    """A ring zig-zagging `rows` times each way across a square: it crosses itself rows x rows times."""
+    ring = []
+    for i in range(rows):
+        y = 100 + 600 * i / rows
+        ring += [(low, y), (high, y)] if i % 2 == 0 else [(high, y), (low, y)]
+    for j in range(rows):
+        x = 100.5 + 800 * j / rows
+        ring += [(x, 700), (x, 100)] if j % 2 == 0 else [(x, 100), (x, 700)]
+    return ring
+
+
+@pytest.mark.parametrize(("key", "kind"), [("car", "polygon"), ("street", "line")])
+def test_clipping_a_shape_that_crosses_itself_thousands_of_times_is_refused_at_once(key, kind):
+    """GEOS's overlay of these 2,000 points (250,000 crossings) with the image ran for 30 s and 8 s."""
+    file = image({key: [{kind: xy(grid_crossing(500))}]})
+    start = time.perf_counter()
+    _, errors = read(file, ROAD_INDEX, clip=True)
+    assert time.perf_counter() - start < 2
+    assert errors == [
+        (f"[0].labels.{key}[0].{kind}", f"this {kind} crosses itself, so it cannot be clipped to the image")
+    ]
+
+
+def test_a_segmentation_outline_crossing_itself_250000_times_is_checked_at_once():
+    """The old check repaired the outline first (buffer(0)): a minute for this 20 KB shape."""
+    ring = grid_crossing(500, high=900.0)
+    file = image({"road": [{"image_segmentation": [xy(ring), xy([(400.1, 400.1), (400.3, 400.1), (400.1, 400.3)])]}]})
+    start = time.perf_counter()
+    read(file, ROAD_INDEX)
+    assert time.perf_counter() - start < 2

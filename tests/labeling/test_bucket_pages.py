@@ -87,7 +87,7 @@ class TestConnected:
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("projects:bucket_sync", args=[dataset.pk, source.pk]))
         assert response.status_code == 302
-        assert list(BucketSyncJob.objects.values_list("status", "added")) == [("done", 0), ("done", 1)]
+        assert list(BucketSyncJob.objects.values_list("state", "added")) == [("done", 0), ("done", 1)]
 
     def test_new_credentials_keep_a_blank_secret(self, client, dataset, source, s3_endpoint):
         data = {"endpoint_url": s3_endpoint, "region": "eu-west-1", "access_key_id": "rotated", "secret_access_key": ""}

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
+from background import sweeping
 from labeling import bucket_syncs
 from labeling.creation import create_project
 from labeling.models import Task
@@ -21,7 +22,7 @@ from projects.models import BucketSyncJob, Dataset, Media
 from tests import storage_server
 
 pytestmark = pytest.mark.django_db
-Status = BucketSyncJob.Status
+State = BucketSyncJob.State
 
 
 def image(fmt, size):
@@ -100,7 +101,7 @@ def test_images_stay_in_the_bucket_and_become_tasks(
     s3_endpoint, bucket, owner, project, dataset, media_root, django_capture_on_commit_callbacks
 ):
     source, job = connect(dataset, owner, s3_endpoint, bucket, django_capture_on_commit_callbacks)
-    assert (job.status, job.message) == (Status.DONE, "")
+    assert (job.state, job.error) == (State.DONE, "")
     assert (job.found, job.checked, job.added, job.failed) == (4, 4, 3, 1)
     assert job.errors == ["`bad.jpg` is not a JPEG, PNG, GIF, BMP, TIFF or WebP image."]
     media = {m.original_name: m for m in Media.objects.filter(dataset=dataset)}
@@ -124,7 +125,7 @@ def test_syncing_again_adds_only_new_keys(
     source, _ = connect(dataset, owner, s3_endpoint, bucket, django_capture_on_commit_callbacks)
     put(s3_endpoint, bucket, "photos/e.png", PNG)
     job = sync_again(source, owner, django_capture_on_commit_callbacks)
-    assert (job.status, job.found, job.checked, job.added, job.failed) == (Status.DONE, 5, 5, 1, 1)
+    assert (job.state, job.found, job.checked, job.added, job.failed) == (State.DONE, 5, 5, 1, 1)
     assert Media.objects.filter(dataset=dataset).count() == 4
     assert Task.objects.filter(project=project).count() == 4
     # The same job delivered twice does nothing the second time.
@@ -162,7 +163,7 @@ def test_a_missing_bucket_fails_the_job_with_the_reason(
     s3_endpoint, owner, dataset, django_capture_on_commit_callbacks
 ):
     _, job = connect(dataset, owner, s3_endpoint, "no-such-bucket-anywhere", django_capture_on_commit_callbacks)
-    assert (job.status, job.message) == (Status.FAILED, f"There is no bucket no-such-bucket-anywhere at {s3_endpoint}.")
+    assert (job.state, job.error) == (State.FAILED, f"There is no bucket no-such-bucket-anywhere at {s3_endpoint}.")
     assert not Media.objects.exists()
 
 
@@ -172,17 +173,28 @@ def test_a_lost_workers_job_carries_on(s3_endpoint, bucket, owner, dataset, djan
     source, job = connect(dataset, owner, s3_endpoint, bucket, django_capture_on_commit_callbacks)
     Media.objects.filter(original_name="b.png").delete()
     stale = timezone.now() - timedelta(hours=1)
-    BucketSyncJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, heartbeat_at=stale)
+    BucketSyncJob.objects.filter(pk=job.pk).update(state=State.RUNNING, heartbeat=stale)
     assert bucket_syncs.run_sync(job.pk) is None
     job.refresh_from_db()
-    assert (job.status, job.attempts, job.added) == (Status.DONE, 2, 4)
+    assert (job.state, job.attempts, job.added) == (State.DONE, 2, 4)
     assert Media.objects.filter(dataset=dataset).count() == 3
 
 
 def test_a_held_job_is_left_alone(s3_endpoint, bucket, owner, dataset, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks():
         _, job = bucket_syncs.connect(dataset, fields(s3_endpoint, bucket), owner)
-    BucketSyncJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, heartbeat_at=timezone.now())
+    BucketSyncJob.objects.filter(pk=job.pk).update(state=State.RUNNING, heartbeat=timezone.now())
     wait = bucket_syncs.run_sync(job.pk)
     assert wait is not None and wait > 60
     assert not Media.objects.exists()
+
+
+def test_the_sweeper_sends_a_lost_sync_again(s3_endpoint, bucket, owner, dataset, django_capture_on_commit_callbacks):
+    """A sync whose message was lost (queued, heartbeat stale) is found by background/sweeping.py."""
+    with django_capture_on_commit_callbacks():
+        _, job = bucket_syncs.connect(dataset, fields(s3_endpoint, bucket), owner)
+    BucketSyncJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweeping.sweep()["projects.BucketSyncJob"] == (1, 0)
+    job.refresh_from_db()
+    assert (job.state, job.added) == (State.DONE, 3)

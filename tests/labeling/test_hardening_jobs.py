@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from background import claims
 from formats import jsonio
 from labeling import importing, jobs
 from labeling.models import ImportJob, Task, TaskLabels
@@ -47,20 +48,20 @@ def test_killed_import_writes_nothing_and_reruns_once(celery_worker):
     celery_worker.wait(timeout=10)
 
     row = ImportJob.objects.get(pk=job.pk)
-    assert row.status == ImportJob.Status.RUNNING and row.progress < 100
+    assert row.state == ImportJob.State.RUNNING and row.progress < 100
     assert not TaskLabels.objects.filter(task__project=project).exists(), "a killed import wrote labels"
     assert set(Task.objects.filter(project=project).values_list("version", flat=True)) == {0}
 
     # A live-looking run holds the job: running it again now does nothing and says when to retry.
     wait = importing.run_import_job(job.pk)
     assert ImportJob.objects.get(pk=job.pk).attempts == 1
-    assert 0 < wait <= importing.STALE_AFTER.total_seconds() + 1
+    assert 0 < wait <= claims.stale_after().total_seconds() + 1
     # Once the heartbeat is stale the job is taken over and finishes; a third run does nothing.
-    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - importing.STALE_AFTER - timedelta(1))
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now() - claims.stale_after() - timedelta(1))
     assert importing.run_import_job(job.pk) is None
     assert importing.run_import_job(job.pk) is None
     row = ImportJob.objects.get(pk=job.pk)
-    assert (row.status, row.attempts, row.summary["tasks"]) == (ImportJob.Status.DONE, 2, IMAGES)
+    assert (row.state, row.attempts, row.summary["tasks"]) == (ImportJob.State.DONE, 2, IMAGES)
     counts = set(TaskLabels.objects.filter(task__project=project).values_list("geometry_count", flat=True))
     assert counts == {10}, "every task got its ten points exactly once"
     assert set(Task.objects.filter(project=project).values_list("version", flat=True)) == {1}

@@ -95,7 +95,7 @@ def test_page_imports_a_small_file_inline_and_shows_the_report(project, client):
     assert response.status_code == 200
     assert b'id="import-summary"' in response.content
     job = ImportJob.objects.get()
-    assert (job.status, job.summary["geometries_added"]) == (ImportJob.Status.DONE, 4)
+    assert (job.state, job.summary["geometries_added"]) == (ImportJob.State.DONE, 4)
     detail = client.get(project.get_absolute_url())
     assert reverse("labeling:import", args=[project.pk]).encode() in detail.content
 
@@ -116,7 +116,7 @@ def test_page_queues_a_large_file_and_shows_progress(project, client, settings, 
         response = client.post(reverse("labeling:import", args=[project.pk]), {"file": upload}, follow=True)
     assert b'id="import-progress"' in response.content
     job = ImportJob.objects.get()
-    assert job.status == ImportJob.Status.QUEUED
+    assert job.state == ImportJob.State.QUEUED
     status = client.get(reverse("labeling:import_status", args=[project.pk, job.pk])).json()
     assert status == {"status": "queued", "progress": 0, "finished": False}
     assert len(callbacks) == 1

@@ -200,7 +200,7 @@ def test_name_shared_by_two_images_cannot_match(db):
 def test_import_job_runs_inline_and_a_second_run_does_nothing(project):
     upload = SimpleUploadedFile("seed.json", file_bytes(SEED_FILE), content_type="application/json")
     job = importing.start_import(project, upload)
-    assert job.status == ImportJob.Status.DONE
+    assert job.state == ImportJob.State.DONE
     assert job.summary["geometries_added"] == 4
     assert not job.file
     importing.run_import_job(job.pk)
@@ -211,7 +211,7 @@ def test_import_job_runs_inline_and_a_second_run_does_nothing(project):
 def test_rejected_import_job_keeps_the_errors(project):
     upload = SimpleUploadedFile("bad.json", file_bytes([{"internal_media_ID": "x"}]))
     job = importing.start_import(project, upload)
-    assert job.status == ImportJob.Status.REJECTED
+    assert job.state == ImportJob.State.FAILED and job.rejected
     assert job.errors == [{"path": "[0].internal_media_ID", "message": "no image `x` in this project"}]
 
 
@@ -223,10 +223,10 @@ def test_large_import_runs_in_a_worker_process(celery_worker, settings):
     project = make_project()
     upload = SimpleUploadedFile("seed.json", file_bytes(SEED_FILE))
     job = importing.start_import(project, upload)
-    assert job.status == ImportJob.Status.QUEUED
+    assert job.state == ImportJob.State.QUEUED
 
     def finished():
-        return ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.DONE).exists()
+        return ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.DONE).exists()
 
     wait_for(finished, timeout=60, message=f"the worker (log: {celery_worker.log_path})")
     assert len(labels_of(MEDIA)["geometries"]) == 4

@@ -187,8 +187,8 @@ class TestDataGymV1:
 
 
 class TestJobRuns:
-    def make_job(self, dataset, server, status=UrlImportJob.Status.QUEUED, **fields):
-        job = UrlImportJob.objects.create(dataset=dataset, status=status, **fields)
+    def make_job(self, dataset, server, state=UrlImportJob.State.QUEUED, **fields):
+        job = UrlImportJob.objects.create(dataset=dataset, state=state, **fields)
         for index, name in enumerate(["a.png", "b.png"]):
             UrlImportItem.objects.create(job=job, index=index, url=server.url(f"/{name}"))
         return job
@@ -197,7 +197,7 @@ class TestJobRuns:
         """A job left RUNNING by a killed worker is taken over once its heartbeat is stale; the URL
         stored before the kill is not fetched again."""
         stale = timezone.now() - timedelta(hours=1)
-        job = self.make_job(dataset, server, UrlImportJob.Status.RUNNING, attempts=1, heartbeat_at=stale)
+        job = self.make_job(dataset, server, UrlImportJob.State.RUNNING, attempts=1, heartbeat=stale)
         first = job.items.get(index=0)
         url_imports.add_image_from_url(dataset, first.url, first.media_id)
         job.items.filter(index=0).update(state=UrlImportItem.State.ADDED)
@@ -205,22 +205,22 @@ class TestJobRuns:
 
         assert url_imports.run_url_import(job.pk) is None
         job.refresh_from_db()
-        assert (job.status, job.attempts) == ("done", 2)
+        assert (job.state, job.attempts) == ("done", 2)
         assert server.hits == ["/b.png"]
         assert sorted(Media.objects.values_list("original_name", flat=True)) == ["a.png", "b.png"]
 
     def test_a_held_job_is_left_alone(self, dataset, server):
-        job = self.make_job(dataset, server, UrlImportJob.Status.RUNNING, attempts=1, heartbeat_at=timezone.now())
+        job = self.make_job(dataset, server, UrlImportJob.State.RUNNING, attempts=1, heartbeat=timezone.now())
         wait = url_imports.run_url_import(job.pk)
         assert wait is not None and wait > 0
         assert server.hits == [] and UrlImportJob.objects.get(pk=job.pk).attempts == 1
 
     def test_a_job_that_keeps_losing_its_worker_fails(self, dataset, server):
         stale = timezone.now() - timedelta(hours=1)
-        job = self.make_job(dataset, server, UrlImportJob.Status.RUNNING, attempts=3, heartbeat_at=stale)
+        job = self.make_job(dataset, server, UrlImportJob.State.RUNNING, attempts=3, heartbeat=stale)
         assert url_imports.run_url_import(job.pk) is None
         job.refresh_from_db()
-        assert job.status == "failed" and job.message == "The worker fetching these URLs stopped 3 times."
+        assert job.state == "failed" and job.error == "The worker fetching these URLs stopped 3 times."
         assert set(job.items.values_list("state", flat=True)) == {"failed"}
         assert server.hits == []
 
@@ -248,7 +248,7 @@ def test_a_worker_process_fetches_what_the_page_queued(
         job = UrlImportJob.objects.get(dataset=dataset)
 
         def finished():
-            return UrlImportJob.objects.filter(pk=job.pk, status=UrlImportJob.Status.DONE).exists()
+            return UrlImportJob.objects.filter(pk=job.pk, state=UrlImportJob.State.DONE).exists()
 
         wait_for(finished, timeout=60, message=f"the worker (log: {celery_worker.log_path})")
     finally:

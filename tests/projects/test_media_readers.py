@@ -14,7 +14,7 @@ from exports.models import Release
 from labeling.creation import create_project
 from projects import tokens
 from projects.media import make_thumbnail
-from projects.models import BucketSource, Dataset, Media
+from projects.models import BucketSource, Dataset, Media, ThumbnailJob
 from tests import storage_server
 
 pytestmark = pytest.mark.django_db
@@ -84,16 +84,35 @@ def test_a_gone_object_is_a_404(client, world, reader):
 
 
 def test_the_thumbnail_job_reads_the_bucket(world):
+    job = ThumbnailJob.objects.create(media=world["media"])
     make_thumbnail(world["media"].pk)
     media = Media.objects.get(pk=world["media"].pk)
     with Image.open(media.thumbnail.open("rb")) as thumbnail:
         assert thumbnail.size == (48, 32)
+    job.refresh_from_db()
+    assert job.state == ThumbnailJob.State.DONE
 
 
-def test_the_thumbnail_job_skips_a_gone_object(world):
+def test_a_gone_object_fails_the_thumbnail_job_with_the_reason(world):
+    job = ThumbnailJob.objects.create(media=world["media"])
     storage_server.client(world["endpoint"]).delete_object(Bucket=world["bucket"], Key="in/a.png")
     make_thumbnail(world["media"].pk)
+    job.refresh_from_db()
+    assert (job.state, job.error) == (
+        ThumbnailJob.State.FAILED,
+        f"`in/a.png` in bucket {world['bucket']} at {world['endpoint']} does not exist (any more).",
+    )
     assert not Media.objects.get(pk=world["media"].pk).thumbnail
+
+
+def test_an_object_replaced_by_another_size_gets_no_thumbnail(world):
+    job = ThumbnailJob.objects.create(media=world["media"])
+    storage_server.client(world["endpoint"]).put_object(Bucket=world["bucket"], Key="in/a.png", Body=png((20, 20)))
+    make_thumbnail(world["media"].pk)
+    job.refresh_from_db()
+    assert (job.state, job.error) == (
+        ThumbnailJob.State.FAILED, "`a.png` is 20x20 in its bucket now, not 48x32 as when it was synced."
+    )  # fmt: skip
 
 
 def test_the_datagym_api_names_bucket_images_aws_s3(client, world):

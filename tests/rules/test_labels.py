@@ -5,6 +5,7 @@ import pytest
 from demo.seeding import CONFIGURATION, demo_labels
 from rules import configuration as config
 from rules import labels as document
+from rules import shapes
 
 INDEX = config.Index(config.parse(CONFIGURATION))
 
@@ -69,3 +70,49 @@ def test_missing_required_names_each_question():
         ("classifications.tod", "`Time of day` is required"),
         ("geometries[0].classifications.car_type", "`Car type` is required"),
     ]
+
+
+SMALL = shapes.Limits(geometries=4, ring_points=5, holes=2, hole_work=50_000_000)
+SQUARE = [[0, 0], [100, 0], [100, 100], [0, 100]]
+
+
+def road(coordinates, gid="r1"):
+    return {"id": gid, "class": "road", "coordinates": coordinates}
+
+
+@pytest.mark.parametrize(
+    ("geometries", "path", "message"),
+    [
+        ([road([[[0, 0], [1, 0], [2, 0], [3, 1], [2, 2], [0, 2]]])], "geometries[0].coordinates[0]",
+         "6 points; a line or ring has at most 5 (setting LABELYARD_MAX_RING_POINTS)"),
+        ([road([SQUARE, *[[[10 + i, 10], [11 + i, 10], [10 + i, 11]] for i in range(3)]])], "geometries[0].coordinates",
+         "3 holes; a segmentation has at most 2 (setting LABELYARD_MAX_HOLES)"),
+        ([{"id": "p", "class": "pedestrian", "coordinates": [1, 1, 5, 5],
+           "nested": [{"id": f"h{i}", "class": "head", "coordinates": [2, 2]} for i in range(4)]}], "geometries",
+         "5 geometries (nested ones included); a task holds at most 4 (setting LABELYARD_MAX_GEOMETRIES)"),
+    ],
+)  # fmt: skip
+def test_limits_are_refused_naming_the_setting(geometries, path, message):
+    assert document.validate({"geometries": geometries}, INDEX, 640, 480, SMALL) == [(path, message)]
+
+
+def test_a_document_broken_everywhere_is_told_its_first_thousand_problems():
+    """A million points outside the image made a million errors (and seconds of work)."""
+    ring = [[700, 500]] * 100_000
+    doc = {"geometries": [{"id": f"c{i}", "class": "car", "coordinates": ring} for i in range(10)]}
+    found = errors(doc)
+    assert len(found) == document.MAX_ERRORS + 1
+    assert found[0] == ("geometries[0].coordinates[0][0]", "700 is outside the image (0 to 640)")
+    assert found[-1] == ("", "more than 1000 errors; fix these and try again")
+
+
+@pytest.mark.parametrize("value", [True, "7", None, float("nan"), 2**70, [1]])
+def test_the_fast_path_leaves_every_odd_coordinate_to_the_point_by_point_check(value):
+    doc = {"geometries": [{"id": "c", "class": "car", "coordinates": [[1, 1], [5, 1], [value, 5]]}]}
+    assert [path for path, _ in errors(doc)] == ["geometries[0].coordinates[2][0]"]
+
+
+def test_a_segmentation_ring_closing_on_itself_is_answered():
+    """Three points, two distinct: the outline covers nothing, and the rings built in bulk take it."""
+    doc = {"geometries": [road([[[0, 0], [50, 50], [0, 0]], [[10, 5], [20, 5], [10, 8]]])]}
+    assert errors(doc) == [("geometries[0].coordinates[1]", "a hole must lie inside its outline")]
