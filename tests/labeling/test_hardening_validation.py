@@ -143,7 +143,7 @@ def test_import_page_rejects_the_file_with_the_path(import_project, client, data
     response = client.post(reverse("labeling:import", args=[import_project.pk]), {"file": upload}, follow=True)
     assert response.status_code == 200
     job = ImportJob.objects.get()
-    assert (job.status, job.errors) == (ImportJob.Status.REJECTED, [error])
+    assert (job.state, job.rejected, job.errors) == (ImportJob.State.FAILED, True, [error])
     assert error["path"].encode() in response.content
 
 
