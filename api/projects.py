@@ -25,9 +25,9 @@ from labeling.creation import ProjectRejected, create_project
 from labeling.lifecycle import move
 from labeling.models import Task
 from labeling.states import TransitionError
-from projects import access, members, stored
+from projects import access, members
 from projects.datasets import DatasetRejected, create_dataset
-from projects.media import ImageRejected, add_image, delete_media, upload_too_large
+from projects.media import ImageRejected, MediaUnavailable, add_image, delete_media, media_response, upload_too_large
 from projects.models import Media, ProjectMember
 from rules import configuration as config
 
@@ -302,9 +302,10 @@ class MediaFile(APIView):
     @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY})
     def get(self, request, media_id):
         media = media_for(request, media_id)
-        if not media.file:
-            raise NotFound("This image has no stored file.")
-        return stored.download(media.file.storage, media.file.name, media.mime_type, filename=media.original_name)
+        try:
+            return media_response(media, filename=media.original_name)
+        except MediaUnavailable as error:
+            raise NotFound(str(error)) from error
 
 
 # Tasks --------------------------------------------------------------------------------------

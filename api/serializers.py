@@ -67,6 +67,10 @@ class MediaSerializer(serializers.ModelSerializer):
     file_url = serializers.SerializerMethodField()
     # Empty for uploaded images, so not declared as a URI (which "" is not).
     source_url = serializers.CharField(read_only=True, help_text="The address the image was fetched from, or empty.")
+    bucket_source = serializers.IntegerField(
+        source="source_id", read_only=True, allow_null=True, help_text="The bucket source the image stays in, or null."
+    )
+    object_key = serializers.CharField(read_only=True, help_text="Its key in that bucket, or empty.")
 
     class Meta:
         model = Media
@@ -80,6 +84,8 @@ class MediaSerializer(serializers.ModelSerializer):
             "size",
             "sha256",
             "source_url",
+            "bucket_source",
+            "object_key",
             "created_at",
             "file_url",
         ]

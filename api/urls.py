@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api import exports, imports, labels, projects, url_imports
+from api import buckets, exports, imports, labels, projects, url_imports
 
 app_name = "api"
 urlpatterns = [
@@ -24,6 +24,10 @@ urlpatterns = [
     path("datasets/<int:pk>/media", projects.DatasetMediaList.as_view(), name="dataset-media"),
     path("datasets/<int:pk>/url-imports", url_imports.DatasetUrlImports.as_view(), name="dataset-url-imports"),
     path("url-imports/<int:job_id>", url_imports.UrlImportDetail.as_view(), name="url-import"),
+    path("datasets/<int:pk>/bucket-sources", buckets.DatasetBucketSources.as_view(), name="dataset-bucket-sources"),
+    path("bucket-sources/<int:source_id>", buckets.BucketSourceDetail.as_view(), name="bucket-source"),
+    path("bucket-sources/<int:source_id>/syncs", buckets.BucketSourceSyncs.as_view(), name="bucket-source-syncs"),
+    path("bucket-syncs/<int:job_id>", buckets.BucketSyncDetail.as_view(), name="bucket-sync"),
     path("media/<uuid:media_id>", projects.MediaDetail.as_view(), name="media"),
     path("media/<uuid:media_id>/file", projects.MediaFile.as_view(), name="media-file"),
     path("tasks/<int:task_id>", projects.TaskDetail.as_view(), name="task"),

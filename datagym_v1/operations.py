@@ -103,11 +103,18 @@ def media_for(user, media_id):
 # Representations (docs/datagym-v1.md section 5) --------------------------------------------------------
 
 
+def _source_type(media):
+    # DataGym's own names: images in a bucket were its AWS_S3 media.
+    if media.source_id is not None:
+        return "AWS_S3"
+    return "SHAREABLE_LINK" if media.source_url else "LOCAL"
+
+
 def media_json(media):
     return {
         "id": str(media.pk),
         "timestamp": millis(media.created_at),
-        "mediaSourceType": "SHAREABLE_LINK" if media.source_url else "LOCAL",
+        "mediaSourceType": _source_type(media),
         "mediaName": media.original_name,
     }
 

@@ -16,7 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from datagym_v1 import errors, operations
 from datagym_v1.operations import V1Error, detail
 from formats import jsonio
-from projects import stored, tokens
+from projects import tokens
+from projects.media import MediaUnavailable, media_response
 
 logger = logging.getLogger("django.request")
 
@@ -143,12 +144,11 @@ def media(request, media_id):
         operations.delete_media(request.user, media_id)
         return empty_response()
     item = operations.media_for(request.user, media_id)
-    if not item.file:
-        raise operations.not_found("Media file", "id", media_id)
     download = request.GET.get("dl", "true").lower() != "false"
-    return stored.download(
-        item.file.storage, item.file.name, item.mime_type, filename=item.original_name, as_attachment=download
-    )
+    try:
+        return media_response(item, filename=item.original_name, as_attachment=download)
+    except MediaUnavailable as error:
+        raise operations.not_found("Media file", "id", media_id) from error
 
 
 @endpoint("DELETE", "PUT")

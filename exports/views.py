@@ -25,6 +25,7 @@ from exports.models import ExportJob, Release
 from labeling import dashboard
 from projects import access, stored
 from projects.authentication import login_or_token_required
+from projects.media import MediaUnavailable, has_bytes, media_response
 from projects.models import Media
 
 HISTORY_LENGTH = 50
@@ -187,8 +188,9 @@ def release_file(request, token, filename):
     media = Media.objects.filter(pk=media_id).first()
     if media is None:
         raise Http404("This image no longer exists.")
-    if media.file:
-        return stored.download(media.file.storage, media.file.name, media.mime_type)
-    if media.source_url:
+    if not has_bytes(media) and media.source_url:
         return HttpResponseRedirect(media.source_url)
-    raise Http404("This image has no stored file.")
+    try:
+        return media_response(media)
+    except MediaUnavailable as error:
+        raise Http404(str(error)) from error

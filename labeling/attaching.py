@@ -40,6 +40,18 @@ def detach_dataset(project, dataset):
 
 
 @transaction.atomic
+def create_tasks_for_new_media(dataset, media_ids):
+    """One task per new image of `dataset` in every project it is attached to, one revision bump per
+    project; returns the count."""
+    projects = list(dataset.projects.all()) if media_ids else []
+    tasks = [Task(project=p, media_id=m) for p in projects for m in media_ids]
+    Task.objects.bulk_create(tasks, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    for project in projects:
+        project.bump_revision()
+    return len(tasks)
+
+
+@transaction.atomic
 def create_tasks_for_media(media):
     """One task for a new image in every project its dataset is attached to; returns the count."""
     projects = list(media.dataset.projects.all())

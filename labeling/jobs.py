@@ -6,7 +6,7 @@ reject_on_worker_lost are on for all of them (labelyard/settings.py).
 
 from celery import shared_task
 
-from labeling import importing, url_imports
+from labeling import bucket_syncs, importing, url_imports
 
 
 @shared_task(bind=True, max_retries=20)
@@ -24,4 +24,13 @@ def fetch_url_images(self, job_id):
     if wait is not None:
         # Redelivered while the job still looks held: its worker may have died, so look again once
         # the heartbeat is stale (the sweeper would send it again too).
+        raise self.retry(countdown=wait)
+
+
+@shared_task(bind=True, max_retries=20)
+def sync_bucket(self, job_id):
+    wait = bucket_syncs.run_sync(job_id)
+    if wait is not None:
+        # As for URL imports: look again once a lost worker's heartbeat is stale (the sweeper would
+        # send it again too).
         raise self.retry(countdown=wait)

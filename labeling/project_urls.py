@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from labeling.views import datasets, projects
+from labeling.views import buckets, datasets, projects
 
 app_name = "projects"
 urlpatterns = [
@@ -20,6 +20,10 @@ urlpatterns = [
     path("datasets/<int:pk>/upload", datasets.dataset_upload, name="dataset_upload"),
     path("datasets/<int:pk>/urls", datasets.dataset_urls, name="dataset_urls"),
     path("datasets/<int:pk>/attach", datasets.dataset_attach, name="dataset_attach"),
+    path("datasets/<int:pk>/buckets", buckets.connect, name="bucket_connect"),
+    path("datasets/<int:pk>/buckets/<int:source_id>/sync", buckets.sync, name="bucket_sync"),
+    path("datasets/<int:pk>/buckets/<int:source_id>/credentials", buckets.credentials, name="bucket_credentials"),
+    path("datasets/<int:pk>/buckets/<int:source_id>/disconnect", buckets.disconnect, name="bucket_disconnect"),
     path("account/api-tokens", projects.api_tokens, name="api_tokens"),
     path("media/<uuid:media_id>/file", projects.media_file, name="media_file"),
     path("media/<uuid:media_id>/thumbnail", projects.media_thumbnail, name="media_thumbnail"),

@@ -10,6 +10,10 @@ link-local networks (the cloud's metadata service at 169.254.169.254). No proxy 
 checked. One deadline covers the whole fetch, name lookups, connections, redirects and every read,
 so a server that sends one byte at a time cannot hold a worker longer than the deadline.
 
+The same guard carries the requests to S3-compatible servers at addresses an admin gave for a
+bucket source (projects/buckets.py): `send_bucket_request` is botocore's `before-send` hook, so
+boto3 signs each request and this module connects it, to a checked address, without redirects.
+
 Error texts say what went wrong without telling a closed port from a filtered one, or a name that
 does not resolve from one that resolves to a private address.
 """
@@ -22,6 +26,8 @@ from concurrent.futures import TimeoutError as LookupTimeout
 
 import httpcore
 import httpx
+from botocore import exceptions as boto_errors
+from botocore.awsrequest import AWSResponse
 from django.conf import settings
 
 SCHEMES = ("http", "https")
@@ -261,3 +267,114 @@ def _copy(response, handle, limit, where):
         handle.write(chunk)
         if handle.tell() > limit:
             raise FetchFailed(f"{where}: the file is larger than {limit} bytes.")
+
+
+# Room above the image size limit for an answer's other bytes (a listing's XML).
+BUCKET_ANSWER_SLACK = 1 << 20
+
+
+def check_endpoint(url):
+    """Refuse an S3 endpoint URL that is not http(s)://host[:port] or whose host is not public (as for
+    fetching); raises FetchFailed. Connections check the addresses again (send_bucket_request)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as error:
+        raise FetchFailed(f"{url}: the URL is not valid ({error}).") from error
+    if parsed.scheme not in SCHEMES or not parsed.host:
+        raise FetchFailed(f"{url}: an endpoint is an http or https URL with a host.")
+    if parsed.userinfo or parsed.query or parsed.fragment or parsed.path not in ("", "/"):
+        raise FetchFailed(f"{url}: an endpoint is only a scheme, a host and a port, like https://s3.example.com.")
+    seconds = settings.LABELYARD_URL_FETCH_TIMEOUT
+    try:
+        resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), Deadline(seconds))
+    except _NotPublic as error:
+        raise FetchFailed(_not_public(url, parsed.host, "buckets")) from error
+    except _DeadlinePassed as error:
+        raise FetchFailed(f"{url}: looking up {parsed.host} took longer than {seconds:g} seconds.") from error
+
+
+def _not_public(where, host, what):
+    return (
+        f"{where}: {host} is not a public internet host; {what} are reached only at public addresses "
+        "(setting LABELYARD_URL_FETCH_ALLOW_PRIVATE)."
+    )
+
+
+class _BucketBody:
+    """A response body for botocore: `read(amt)` and `stream()` over the checked connection, which
+    is closed once the body is read to its end. No answer may be longer than an image may be, so a
+    server that ignores a Range or sends an endless listing cannot fill the memory."""
+
+    def __init__(self, url, response, client):
+        self.url = url
+        self.response = response
+        self.client = client
+        self.chunks = response.iter_raw()
+        self.buffer = bytearray()
+        self.left = settings.LABELYARD_MAX_UPLOAD_BYTES + BUCKET_ANSWER_SLACK
+
+    def _more(self):
+        try:
+            chunk = next(self.chunks, b"")
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise ValueError(f"the answer is longer than {settings.LABELYARD_MAX_UPLOAD_BYTES} bytes")
+        except (_DeadlinePassed, httpcore.TimeoutException, httpx.TimeoutException) as error:
+            self.close()
+            raise boto_errors.ReadTimeoutError(endpoint_url=self.url) from error
+        except (httpcore.NetworkError, httpcore.ProtocolError, httpx.HTTPError, ValueError) as error:
+            self.close()
+            raise boto_errors.ResponseStreamingError(error=error) from error
+        if not chunk:
+            self.close()
+        return chunk
+
+    def read(self, amt=None):
+        while amt is None or len(self.buffer) < amt:
+            chunk = self._more()
+            if not chunk:
+                break
+            self.buffer += chunk
+        amt = len(self.buffer) if amt is None else amt
+        data = bytes(self.buffer[:amt])
+        del self.buffer[:amt]
+        return data
+
+    def stream(self, **kwargs):
+        while data := self.read(1 << 16):
+            yield data
+
+    def readable(self):
+        return True
+
+    def close(self):
+        self.response.close()
+        self.client.close()
+
+
+def send_bucket_request(request, **kwargs):
+    """botocore's `before-send` hook for a bucket at an admin-given address: send the signed request
+    through CheckedTransport (every address checked, no proxy, no redirect, one deadline for the
+    request and its body). Refused addresses raise FetchFailed; network failures raise botocore's
+    own errors, which boto3 retries as it would its own."""
+    seconds = settings.LABELYARD_URL_FETCH_TIMEOUT
+    client = httpx.Client(transport=CheckedTransport(Deadline(seconds)), timeout=seconds, trust_env=False)
+    body = request.body
+    if hasattr(body, "read"):
+        body = body.read()
+    outgoing = client.build_request(request.method, request.url, headers=list(request.headers.items()), content=body)
+    try:
+        response = client.send(outgoing, stream=True)
+    except _NotPublic as error:
+        client.close()
+        raise FetchFailed(_not_public(request.url, outgoing.url.host, "buckets")) from error
+    except _NoConnection as error:
+        client.close()
+        raise boto_errors.EndpointConnectionError(endpoint_url=request.url) from error
+    except (_DeadlinePassed, httpcore.TimeoutException, httpx.TimeoutException) as error:
+        client.close()
+        raise boto_errors.ConnectTimeoutError(endpoint_url=request.url) from error
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpx.HTTPError, httpx.InvalidURL) as error:
+        client.close()
+        raise boto_errors.ConnectionClosedError(endpoint_url=request.url) from error
+    return AWSResponse(request.url, response.status_code, response.headers, _BucketBody(request.url, response, client))

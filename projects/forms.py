@@ -143,3 +143,41 @@ class DatasetForm(forms.ModelForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=64, help_text="What the token is for, e.g. the script or machine using it.")
+
+
+class BucketSourceForm(forms.Form):
+    """Connect a bucket to a dataset (projects/buckets.py checks the settings). The secret is never
+    put back into the page; "the server's credentials" is offered to superusers only."""
+
+    endpoint_url = forms.CharField(
+        label="Endpoint URL", required=False, help_text="An S3-compatible server; empty for AWS S3."
+    )
+    bucket = forms.CharField()
+    prefix = forms.CharField(required=False, strip=False, help_text="Only keys starting with it; empty for all.")
+    region = forms.CharField(required=False, help_text="Like eu-central-1; empty for the default.")
+    access_key_id = forms.CharField(label="Access key id", required=False)
+    secret_access_key = forms.CharField(
+        label="Secret access key", required=False, strip=False, widget=forms.PasswordInput(render_value=False)
+    )
+    use_server_credentials = forms.BooleanField(label="Use the server's credentials", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.is_superuser:
+            del self.fields["use_server_credentials"]
+
+    def show_errors(self, errors):
+        """Put SourceRejected's errors (field -> messages) on the form."""
+        for field, messages in errors.items():
+            self.add_error(field if field in self.fields else None, messages)
+
+
+class BucketCredentialsForm(forms.Form):
+    """New credentials, endpoint or region for a connected bucket; a blank secret keeps the stored one."""
+
+    endpoint_url = forms.CharField(label="Endpoint URL", required=False)
+    region = forms.CharField(required=False)
+    access_key_id = forms.CharField(label="Access key id", required=False)
+    secret_access_key = forms.CharField(
+        label="New secret access key", required=False, strip=False, widget=forms.PasswordInput(render_value=False)
+    )

@@ -1,4 +1,5 @@
-"""Adding images to datasets: check a file really is a safe image, read its facts, store it."""
+"""Adding images to datasets: check a file really is a safe image, read its facts, store it; and
+reading an image's bytes, wherever they are (open_media: the one way every reader opens them)."""
 
 import hashlib
 import io
@@ -9,10 +10,11 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.http import FileResponse
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from background import claims
-from projects import quotas
+from projects import buckets, quotas, stored
 from projects.models import Media, Project, ThumbnailJob
 from projects.stored_files import delete_after_commit
 from rules import names
@@ -247,30 +249,85 @@ def _check_quota(owner, size):
         raise ImageRejected(str(error)) from error
 
 
+class MediaUnavailable(Exception):
+    """An image's bytes cannot be read now (no stored file, or its bucket refused); the message says why."""
+
+    # Its message is meant for users: a failed thumbnail job shows it (background.claims.failure_message).
+    public = True
+
+
+def has_bytes(media):
+    """Whether the image has bytes to read: a stored file, or an object in a bucket source."""
+    return bool(media.file) or media.source_id is not None
+
+
+def open_media(media):
+    """Open an image's bytes for reading: its stored file (the default storage), or its object in its
+    bucket source, read through that source's storage (projects/buckets.py). Every reader of image
+    bytes goes through here. Raises MediaUnavailable with the reason."""
+    if media.source_id is not None:
+        try:
+            return buckets.open_object(media.source, media.object_key)
+        except buckets.BucketUnavailable as error:
+            raise MediaUnavailable(str(error)) from error
+    if not media.file:
+        raise MediaUnavailable("This image has no stored file.")
+    try:
+        return media.file.open("rb")
+    except FileNotFoundError as error:
+        raise MediaUnavailable("This image's stored file is missing.") from error
+
+
+def media_response(media, *, filename=None, as_attachment=False):
+    """The response serving an image's bytes, for a caller that has checked the user may see it: a
+    stored file through projects/stored.py download() (a presigned redirect from a bucket, streamed
+    from local files), an object of a bucket source streamed through open_media(). Raises
+    MediaUnavailable with the reason."""
+    if media.source_id is None and media.file:
+        return stored.download(
+            media.file.storage, media.file.name, media.mime_type, filename=filename, as_attachment=as_attachment
+        )
+    return FileResponse(
+        open_media(media), content_type=media.mime_type, filename=filename or "", as_attachment=as_attachment
+    )
+
+
 def make_thumbnail(media_id):
-    """The worker's part of adding an image, as the image's ThumbnailJob: turn a large one upright
-    (add_image leaves that to the worker), then write a small JPEG preview. A second run, or one for
-    an image that is gone, does nothing (background/claims.py).
+    """The worker's part of adding an image, as the image's ThumbnailJob: turn a large uploaded one
+    upright (add_image leaves that to the worker), then write a small JPEG preview from the stored file
+    or from the object in the image's bucket source. A second run, or one for an image that is gone,
+    does nothing (background/claims.py); an image that cannot be read fails its job with the reason.
     """
-    job = claims.claim(ThumbnailJob, media_id, select_related=["media"])
+    job = claims.claim(ThumbnailJob, media_id, select_related=["media__source"])
     if job is None:
         return
     media = job.media
     try:
-        if not media.thumbnail and media.file:
-            if not decodes_inline(media.width, media.height):
+        if not media.thumbnail and has_bytes(media):
+            if media.source_id is None and not decodes_inline(media.width, media.height):
                 media = _turn_stored(media)
-            with media.file.open("rb") as source, Image.open(source) as image:
-                image.thumbnail(THUMBNAIL_SIZE)
-                out = io.BytesIO()
-                image.convert("RGB").save(out, "JPEG", quality=80)
-            media.thumbnail.save(f"{media.pk}.jpg", ContentFile(out.getvalue()), save=False)
-            Media.objects.filter(pk=media.pk).update(thumbnail=media.thumbnail.name)
+            _write_thumbnail(media)
     except Exception as error:
         logger.exception("Thumbnail of %s failed", media_id)
         claims.fail(ThumbnailJob, media_id, error)
         return
     claims.finish(job)
+
+
+def _write_thumbnail(media):
+    Image.MAX_IMAGE_PIXELS = settings.LABELYARD_MAX_IMAGE_PIXELS
+    with open_media(media) as source, Image.open(source) as image:
+        # An object in a bucket may have been replaced since its sync: decode only what was checked.
+        if media.source_id is not None and image.size != (media.width, media.height):
+            raise MediaUnavailable(
+                f"`{media.original_name}` is {image.width}x{image.height} in its bucket now, not "
+                f"{media.width}x{media.height} as when it was synced."
+            )
+        image.thumbnail(THUMBNAIL_SIZE)
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=80)
+    media.thumbnail.save(f"{media.pk}.jpg", ContentFile(out.getvalue()), save=False)
+    Media.objects.filter(pk=media.pk).update(thumbnail=media.thumbnail.name)
 
 
 def _turn_stored(media):

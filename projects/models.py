@@ -97,11 +97,46 @@ def media_upload_to(instance, filename):
     return f"datasets/{instance.dataset_id}/{instance.pk}{filename[filename.rfind('.') :]}"
 
 
+class BucketSource(models.Model):
+    """An S3-compatible bucket and prefix whose images a dataset uses where they are: its Media refer
+    to the objects by key and are read through the bucket (projects/buckets.py); nothing is copied."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="bucket_sources")
+    # Empty: AWS S3 itself. Any other address is checked like a URL to fetch (projects/fetching.py).
+    endpoint_url = models.CharField(max_length=500, blank=True)
+    bucket = models.CharField(max_length=255)
+    prefix = models.CharField(max_length=1024, blank=True)
+    region = models.CharField(max_length=64, blank=True)
+    # The server's own endpoint and credentials (the AWS_* settings) instead of the fields below;
+    # only a superuser may choose it, as they may reach the server's own bucket.
+    use_server_credentials = models.BooleanField(default=False)
+    access_key_id = models.CharField(max_length=128, blank=True)
+    # Write-only: no page, API answer or admin screen shows it (projects/buckets.py).
+    secret_access_key = models.CharField(max_length=256, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bucket_sources"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "endpoint_url", "bucket", "prefix"], name="unique_bucket_source")
+        ]
+
+    def __str__(self):
+        return f"s3://{self.bucket}/{self.prefix} for dataset {self.dataset_id}"
+
+
 class Media(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="media")
     file = models.FileField(upload_to=media_upload_to, max_length=255, blank=True)
     source_url = models.URLField(max_length=2000, blank=True)
+    # An image that stays in a bucket: read from `source` by `object_key`, never copied (`file` is empty).
+    # RESTRICT: a source goes only with its images (projects/buckets.py remove_source) or its dataset.
+    source = models.ForeignKey(BucketSource, null=True, blank=True, on_delete=models.RESTRICT, related_name="media")
+    object_key = models.CharField(max_length=1024, blank=True)
     original_name = models.CharField(max_length=255)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
@@ -114,7 +149,13 @@ class Media(models.Model):
     class Meta:
         ordering = ["original_name"]
         verbose_name_plural = "media"
-        constraints = [models.UniqueConstraint(fields=["dataset", "original_name"], name="unique_media_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "original_name"], name="unique_media_name"),
+            # A sync that runs again finds the keys it added before (labeling/bucket_syncs.py).
+            models.UniqueConstraint(
+                fields=["source", "object_key"], condition=models.Q(source__isnull=False), name="unique_media_object"
+            ),
+        ]
 
     def __str__(self):
         return self.original_name
@@ -213,3 +254,30 @@ class UrlImportItem(models.Model):
 
     def __str__(self):
         return f"{self.url} ({self.state})"
+
+
+class BucketSyncJob(BackgroundJob):
+    """One listing of a BucketSource by a Celery worker (labeling/bucket_syncs.py): its image objects
+    not yet in the dataset become Media and tasks. Counts grow as it goes; `error` says why a failed
+    sync stopped (the bucket refused, a crash), single objects fail in `errors`."""
+
+    task_name = "labeling.jobs.sync_bucket"
+
+    source = models.ForeignKey(BucketSource, on_delete=models.CASCADE, related_name="syncs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bucket_syncs"
+    )
+    # Image objects under the prefix (the first listing), those looked at so far, added as new images,
+    # and refused; `errors` holds the first reasons, one "key: reason" each.
+    found = models.PositiveIntegerField(default=0)
+    checked = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"Sync {self.pk} of {self.source} ({self.state})"
+
+    @classmethod
+    def exhausted_message(cls, attempts):
+        return f"The worker syncing this bucket stopped {attempts} times."

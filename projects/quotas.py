@@ -44,8 +44,10 @@ def check_projects(owner):
 
 
 def stored_bytes(owner):
-    """Bytes of the images in `owner`'s datasets."""
-    return Media.objects.filter(dataset__created_by=owner).aggregate(total=Sum("size"))["total"] or 0
+    """Bytes of the images stored for `owner`'s datasets; images that stay in a bucket source
+    (projects/buckets.py) are not stored here and do not count."""
+    stored = Media.objects.filter(dataset__created_by=owner, source__isnull=True)
+    return stored.aggregate(total=Sum("size"))["total"] or 0
 
 
 def check_storage(owner, adding):

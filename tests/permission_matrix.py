@@ -8,7 +8,8 @@ to the project), {spare_dataset} (created by the project admin, attached nowhere
 {task} (the labeler's task in progress), {other_task} (another labeler's), {done_task}
 (completed by the labeler, waiting for review), {member} (the other labeler's membership),
 {export}, {release}, {import_job}, {url_import} (a URL import into {dataset}) and its
-{url_import_item}, {config}, {user}, {group}.
+{url_import_item}, {bucket_source} (a bucket connected to {dataset}) and its {bucket_sync}, {config},
+{user}, {group}.
 
 The rules behind the numbers (projects/access.py, docs/decisions.md): strangers get 404, lesser
 roles 403, the superuser is admin everywhere; every member may read, export and download; imports,
@@ -107,6 +108,10 @@ CONFIG_JSON = {
 }
 
 
+# A bucket on AWS (no endpoint to check) that the matrix never reaches: its sync is queued on commit.
+BUCKET_FORM = {"bucket": "matrix-new-bucket", "prefix": "p/", "access_key_id": "AKIAMATRIX", "secret_access_key": "s"}
+
+
 def _json(data):
     return lambda w: {"data": data, "content_type": "application/json"}
 
@@ -149,6 +154,15 @@ ROWS = [
         _form({"urls": "http://example.invalid/a.png"})),
     Row("datasets/<int:pk>/attach", "POST", "/datasets/{spare_dataset}/attach", page(404, 404, 404, 302, 302),
         _form(lambda w: {"project": w.project.pk})),
+    Row("datasets/<int:pk>/buckets", "POST", "/datasets/{dataset}/buckets", page(404, 404, 404, 302, 302),
+        _form(BUCKET_FORM)),
+    Row("datasets/<int:pk>/buckets/<int:source_id>/sync", "POST", "/datasets/{dataset}/buckets/{bucket_source}/sync",
+        page(404, 404, 404, 302, 302)),
+    Row("datasets/<int:pk>/buckets/<int:source_id>/credentials", "POST",
+        "/datasets/{dataset}/buckets/{bucket_source}/credentials", page(404, 404, 404, 302, 302),
+        _form({"region": "eu-west-1"})),
+    Row("datasets/<int:pk>/buckets/<int:source_id>/disconnect", "POST",
+        "/datasets/{dataset}/buckets/{bucket_source}/disconnect", page(404, 404, 404, 302, 302)),
     Row("account/api-tokens", "GET", "/account/api-tokens", ALL_PAGE),
     Row("account/api-tokens", "POST", "/account/api-tokens", ALL_PAGE, _form({"action": "create", "name": "ci"})),
     Row("media/<uuid:media_id>/file", "GET", "/media/{media}/file", MEMBER_PAGE),
@@ -233,6 +247,19 @@ ROWS = [
     Row("api/datasets/<int:pk>/url-imports", "POST", "/api/datasets/{dataset}/url-imports",
         api(404, 403, 403, 202, 202), _json({"urls": ["http://example.invalid/a.png"]})),
     Row("api/url-imports/<int:job_id>", "GET", "/api/url-imports/{url_import}", ADMIN_API),
+    # Bucket sources are the dataset's managers' (their secret is theirs); syncs are queued on commit.
+    Row("api/datasets/<int:pk>/bucket-sources", "GET", "/api/datasets/{dataset}/bucket-sources", ADMIN_API),
+    Row("api/datasets/<int:pk>/bucket-sources", "POST", "/api/datasets/{dataset}/bucket-sources",
+        api(404, 403, 403, 202, 202), _json(BUCKET_FORM)),
+    Row("api/bucket-sources/<int:source_id>", "GET", "/api/bucket-sources/{bucket_source}", ADMIN_API),
+    Row("api/bucket-sources/<int:source_id>", "PATCH", "/api/bucket-sources/{bucket_source}", ADMIN_API,
+        _json({"region": "eu-west-1"})),
+    Row("api/bucket-sources/<int:source_id>", "DELETE", "/api/bucket-sources/{bucket_source}",
+        api(404, 403, 403, 204, 204)),
+    Row("api/bucket-sources/<int:source_id>/syncs", "GET", "/api/bucket-sources/{bucket_source}/syncs", ADMIN_API),
+    Row("api/bucket-sources/<int:source_id>/syncs", "POST", "/api/bucket-sources/{bucket_source}/syncs",
+        api(404, 403, 403, 202, 202)),
+    Row("api/bucket-syncs/<int:job_id>", "GET", "/api/bucket-syncs/{bucket_sync}", ADMIN_API),
     Row("api/media/<uuid:media_id>", "GET", "/api/media/{media}", MEMBER_API),
     Row("api/media/<uuid:media_id>", "DELETE", "/api/media/{media}", api(404, 403, 403, 204, 204)),
     Row("api/media/<uuid:media_id>/file", "GET", "/api/media/{media}/file", MEMBER_API),
@@ -317,6 +344,8 @@ ADMIN_MODELS = {
     "projects/apitoken": "{api_token}",
     "projects/urlimportjob": "{url_import}",
     "projects/urlimportitem": "{url_import_item}",
+    "projects/bucketsource": "{bucket_source}",
+    "projects/bucketsyncjob": "{bucket_sync}",
     "labeling/task": "{task}",
     "labeling/tasklabels": "{done_task}",
     "labeling/taskevent": "{task_event}",

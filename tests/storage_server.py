@@ -33,13 +33,16 @@ def answers(endpoint):
         return False
 
 
-def start_local_server():
-    """Start `moto_server` on a free loopback port; returns (endpoint, process)."""
+def start_local_server(checks_credentials=False):
+    """Start `moto_server` on a free loopback port; returns (endpoint, process). With
+    `checks_credentials`, it refuses every key it has not issued, as a real server refuses a wrong one."""
     port = free_port()
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"} if checks_credentials else None
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

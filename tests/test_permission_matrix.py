@@ -31,7 +31,17 @@ from labeling.creation import create_project
 from labeling.models import ImportJob, Task, TaskEvent, TaskLabels
 from labeling.states import State
 from projects import tokens
-from projects.models import Dataset, Media, Project, ProjectMember, ThumbnailJob, UrlImportItem, UrlImportJob
+from projects.models import (
+    BucketSource,
+    BucketSyncJob,
+    Dataset,
+    Media,
+    Project,
+    ProjectMember,
+    ThumbnailJob,
+    UrlImportItem,
+    UrlImportJob,
+)
 from tests.permission_matrix import ADMIN_LOGIN, CONFIG_JSON, LOGIN, MODEL_ADMIN_ACTORS, ROWS
 
 MARKER = "Matrix Secret Project"
@@ -95,6 +105,10 @@ class World:
                                                       state=UrlImportJob.State.DONE)  # fmt: skip
         self.url_import_item = UrlImportItem.objects.create(job=self.url_import, index=0,
                                                             url="http://example.invalid/a.png")  # fmt: skip
+        # No endpoint (AWS): nothing the matrix does connects to it, as syncs are queued on commit.
+        self.bucket_source = BucketSource.objects.create(dataset=self.dataset, bucket="matrix-bucket",
+                                                         access_key_id="AKIAMATRIX", secret_access_key="s")  # fmt: skip
+        self.bucket_sync = BucketSyncJob.objects.create(source=self.bucket_source, state=BucketSyncJob.State.DONE)
         self.group = Group.objects.create(name="matrix group")
         self.api_token = tokens.create_token(admin, "listed")[0]
 
@@ -141,6 +155,8 @@ class World:
             "import_job": self.import_job.pk,
             "url_import": self.url_import.pk,
             "url_import_item": self.url_import_item.pk,
+            "bucket_source": self.bucket_source.pk,
+            "bucket_sync": self.bucket_sync.pk,
             "config": self.project.label_configuration.pk,
             "user": self.users["labeler"].pk,
             "group": self.group.pk,

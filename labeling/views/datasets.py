@@ -1,6 +1,7 @@
 """Dataset pages: list and create datasets, browse their images, add images by drag and drop or
 by URL (fetched in the background, labeling/url_imports.py), and attach datasets to projects.
-Access rules come from projects.access."""
+The bucket sources shown here are managed by labeling/views/buckets.py. Access rules come from
+projects.access."""
 
 from django import forms
 from django.conf import settings
@@ -14,10 +15,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from labeling.attaching import attach_dataset, create_tasks_for_media, detach_dataset
+from labeling.bucket_syncs import sources_with_last_sync
 from labeling.url_imports import UrlsRejected, check_urls, progress, start_url_import, with_counts
 from projects import access
 from projects.datasets import DatasetRejected, create_dataset
-from projects.forms import DatasetForm
+from projects.forms import BucketSourceForm, DatasetForm
 from projects.media import ImageRejected, add_image, upload_too_large
 from projects.models import UrlImportItem
 
@@ -61,10 +63,11 @@ def dataset_list(request):
 
 @login_required
 def dataset_detail(request, pk):
-    return _render_detail(request, _dataset(request, pk), UrlListForm())
+    return render_detail(request, _dataset(request, pk))
 
 
-def _render_detail(request, dataset, url_form, status=200):
+def render_detail(request, dataset, url_form=None, bucket_form=None, status=200):
+    """The dataset page; forms given are shown with their errors."""
     page = Paginator(dataset.media.order_by("original_name"), MEDIA_PAGE_SIZE).get_page(request.GET.get("page"))
     attached = set(dataset.projects.values_list("pk", flat=True))
     projects = [(p, p.pk in attached) for p in access.admin_projects(request.user)]
@@ -73,7 +76,15 @@ def _render_detail(request, dataset, url_form, status=200):
     for job in url_imports:
         job.progress = progress(job)
         job.failures = [item for item in failures if item.job_id == job.pk]
-    context = {"dataset": dataset, "page": page, "projects": projects, "url_form": url_form, "url_imports": url_imports}
+    context = {
+        "dataset": dataset,
+        "page": page,
+        "projects": projects,
+        "url_form": url_form or UrlListForm(),
+        "url_imports": url_imports,
+        "bucket_form": bucket_form or BucketSourceForm(user=request.user),
+        "bucket_sources": sources_with_last_sync(dataset),
+    }
     return render(request, "projects/dataset_detail.html", context, status=status)
 
 
@@ -105,7 +116,7 @@ def dataset_urls(request, pk):
     dataset = _dataset(request, pk)
     form = UrlListForm(request.POST)
     if not form.is_valid():
-        return _render_detail(request, dataset, form, status=400)
+        return render_detail(request, dataset, url_form=form, status=400)
     urls = form.cleaned_data["urls"]
     start_url_import(dataset, urls, user=request.user)
     messages.success(request, f"Fetching {len(urls)} URL(s) in the background.")

@@ -24,7 +24,7 @@ from projects.forms import (
     ProjectForm,
     UploadImagesForm,
 )
-from projects.media import ImageRejected, add_image
+from projects.media import ImageRejected, MediaUnavailable, add_image, media_response
 from projects.members import MembershipError, add_member, change_role, remove_member
 from projects.models import Media
 from rules import configuration as config
@@ -214,21 +214,25 @@ def _visible_media(request, media_id):
     return media
 
 
+def _image_response(media):
+    try:
+        return media_response(media)
+    except MediaUnavailable as error:
+        raise Http404(str(error)) from error
+
+
 @login_required
 def media_file(request, media_id):
-    media = _visible_media(request, media_id)
-    if not media.file:
-        raise Http404("This image has no stored file.")
-    return stored.download(media.file.storage, media.file.name, media.mime_type)
+    return _image_response(_visible_media(request, media_id))
 
 
 @login_required
 def media_thumbnail(request, media_id):
     media = _visible_media(request, media_id)
-    field = media.thumbnail or media.file
-    if not field:
-        raise Http404("This image has no stored file.")
-    return stored.download(field.storage, field.name, "image/jpeg" if media.thumbnail else media.mime_type)
+    if media.thumbnail:
+        return stored.download(media.thumbnail.storage, media.thumbnail.name, "image/jpeg")
+    # No thumbnail yet (its job is queued): the image itself.
+    return _image_response(media)
 
 
 @login_required
