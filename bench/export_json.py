@@ -48,6 +48,7 @@ from exports.jobs import build_export as build_task  # noqa: E402
 from exports.models import ExportChunk, ExportJob  # noqa: E402
 from formats import jsonio  # noqa: E402
 from labeling.creation import create_project  # noqa: E402
+from projects import stored  # noqa: E402
 from projects.models import Dataset, Project  # noqa: E402
 
 GEOMETRIES = 20
@@ -214,6 +215,9 @@ def run(tasks, option=""):
     # A running worker has the URL configuration loaded; a fresh process would import every view
     # module on the first reverse() (about 0.5 s here) and count it as export time.
     get_resolver().url_patterns  # noqa: B018 - loading is the point
+    # Likewise its storage client: with a bucket, boto3 loads its S3 service model and connects on
+    # the first request (0.1-0.2 s, once per process).
+    stored.job_storage().exists("warm-up")
     baseline = rss_mb()
     job = new_job(tasks, option == "masks")
     started = time.perf_counter()

@@ -199,7 +199,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "max_memory_size": 16 * 1024 * 1024,
             # Files up to 64 MiB are one PUT streamed from disk; larger ones go in 16 MiB parts one
             # after the other, so an upload holds at most one part in memory (threaded uploads held
-            # ten; docs/benchmarks.md, "Export to a bucket").
+            # ten; docs/benchmarks.md, "2026-12-04, export to a bucket").
             "transfer_config": TransferConfig(
                 multipart_threshold=64 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024, use_threads=False
             ),

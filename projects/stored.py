@@ -49,7 +49,7 @@ def job_storage():
 def in_bucket(storage):
     """True when `storage` is an S3-compatible bucket (django-storages), False for local files."""
     # An S3Storage exists only once its module is loaded, which a process without a bucket never
-    # does: it does not load boto3 (17 MB per process) to learn that.
+    # does: it does not load boto3 (about 20 MB per process) to learn that.
     s3 = sys.modules.get("storages.backends.s3")
     return s3 is not None and isinstance(storage, s3.S3Storage)
 
@@ -202,7 +202,7 @@ def copy_into(storage, name, stream):
 
 
 def read_bytes(storage, name):
-    """The whole content of a small stored file (a chunk's marker, a mask)."""
+    """The whole content of a small stored file (a mask)."""
     with open_range(storage, name) as source:
         return source.read()
 
